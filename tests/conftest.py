@@ -1,0 +1,6 @@
+"""Shared pytest configuration: each real peer (API servers, Prometheus, browser) is a plugin."""
+
+pytest_plugins = [
+    "tests.plugins.kube",
+    "tests.plugins.prometheus",
+]
