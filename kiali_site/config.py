@@ -68,7 +68,7 @@ class Secret:
 
 
 class Duration(float):
-    """Seconds, written in the file as Go-style durations ("30s", "5m", "1h30m", "7d") or a number."""
+    """Seconds, written in the file as Go durations ("30s", "5m", "1h30m", "7d") or a number."""
 
     _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
     _UNITS = {
@@ -177,8 +177,8 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class LabelSelector:
-    matchLabels: dict[str, str] = field(default_factory=dict)  # noqa: N815 (Kubernetes' key)
-    matchExpressions: list[dict[str, Any]] = field(default_factory=list)  # noqa: N815
+    matchLabels: dict[str, str] = field(default_factory=dict)
+    matchExpressions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -437,7 +437,7 @@ def _type_name(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _convert(value: Any, hint: Any, key: str) -> Any:  # noqa: C901 - one branch per YAML shape
+def _convert(value: Any, hint: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -526,10 +526,12 @@ def _check(config: KialiConfig) -> None:
             "auth.strategy",
             f"unknown strategy {config.auth.strategy!r}; use one of {', '.join(STRATEGIES)}",
         )
+    # The upstream default "kiali" is left alone: sessions here are Django's, signed with
+    # SECRET_KEY, so only a key the operator chose is held to upstream's length rule.
     key = config.login_token.signing_key
-    if config.auth.strategy != "anonymous" and key and key != Secret("kiali"):
-        if not key.is_file and len(key.value().encode()) not in (16, 24, 32):
-            raise _KeyError("login_token.signing_key", "must be 16, 24 or 32 bytes long")
+    chosen = config.auth.strategy != "anonymous" and key and key != Secret("kiali")
+    if chosen and not key.is_file and len(key.value().encode()) not in (16, 24, 32):
+        raise _KeyError("login_token.signing_key", "must be 16, 24 or 32 bytes long")
     root = config.server.web_root
     if not root.startswith("/") or (root != "/" and root.endswith("/")) or "/../" in root + "/":
         raise _KeyError(
@@ -554,7 +556,8 @@ def _check(config: KialiConfig) -> None:
         raise _KeyError("external_services.tracing.provider", "must be jaeger or tempo")
     if config.clustering.ignore_home_cluster and not config.kubernetes_config.cluster_name:
         raise _KeyError(
-            "kubernetes_config.cluster_name", "is required when clustering.ignore_home_cluster is true"
+            "kubernetes_config.cluster_name",
+            "is required when clustering.ignore_home_cluster is true",
         )
     for feature in config.kiali_feature_flags.disabled_features:
         if feature not in KNOWN_DISABLED_FEATURES:

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic.base import RedirectView
+
+from mesh.views import mesh, probes
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="mesh", permanent=False)),
+    path("mesh/", mesh.mesh_page, name="mesh"),
+    path("healthz", probes.healthz, name="healthz"),
+    path("readyz", probes.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]

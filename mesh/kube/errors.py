@@ -1,0 +1,28 @@
+"""The ways a read from a cluster fails, each with a message fit for a page.
+
+Messages come from the API server's Status (which names the user and the resource, never
+the token) or from the connection error's kind; request headers are never included.
+"""
+
+from __future__ import annotations
+
+
+class KubeError(Exception):
+    """A cluster read that failed; str() is safe to show to the operator."""
+
+    def __init__(self, cluster: str, message: str) -> None:
+        super().__init__(f"{cluster}: {message}")
+        self.cluster = cluster
+        self.message = message
+
+
+class KubeForbidden(KubeError):
+    """RBAC said no (HTTP 403)."""
+
+
+class KubeUnauthorized(KubeError):
+    """The credentials were rejected (HTTP 401): an expired or revoked token."""
+
+
+class ClusterUnreachable(KubeError):
+    """No answer: refused, timed out, TLS failed, or the kubeconfig cannot be used."""
