@@ -1,0 +1,364 @@
+"""The console's Prometheus client: every way of reaching Prometheus, one kind of failure.
+
+Pages show "metrics unavailable: <reason>" instead of failing, so every failure (refused
+connection, timeout, TLS, 401/403/5xx, a Prometheus `status: error` body) becomes one
+PrometheusError whose message is short, names the cause an operator can act on, and never
+contains a credential or the URL's user part.
+
+Credentials are read from the configuration at each request, so rotated secret files are
+picked up without a restart, as upstream does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import ssl
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+import yaml
+from requests.adapters import HTTPAdapter
+
+from kiali_site.config import ConfigError, Duration, PrometheusConfig, Secret, ServiceAuth
+from mesh.prometheus.promql import label_name
+
+DEFAULT_SCRAPE_INTERVAL = 15.0  # upstream's value when Prometheus cannot tell
+DEFAULT_RETENTION = 15 * 86400.0
+
+
+class PrometheusError(Exception):
+    """Prometheus could not answer; str() is a short reason fit to show on a page."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: dict[str, str]
+    value: float
+    timestamp: float = 0.0
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    scrape_interval: float  # seconds
+    retention_period: float  # seconds
+
+
+class _ServiceAuth(requests.auth.AuthBase):
+    """Sets Authorization per request, reading secrets (or the console's token) at use."""
+
+    def __init__(self, auth: ServiceAuth, kiali_token: Callable[[], str] | None) -> None:
+        self._auth = auth
+        self._kiali_token = kiali_token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        auth = self._auth
+        if auth.type == "basic":
+            basic = requests.auth.HTTPBasicAuth(auth.username.value(), auth.password.value())
+            return basic(request)
+        if auth.type == "bearer":
+            if auth.use_kiali_token:
+                if self._kiali_token is None:
+                    raise PrometheusError("use_kiali_token is set but no console token is known")
+                token = self._kiali_token()
+            else:
+                token = auth.token.value()
+            request.headers["Authorization"] = f"Bearer {token.strip()}"
+        return request
+
+
+class _TrustAdapter(HTTPAdapter):
+    """Verifies servers against the system store plus an extra CA bundle, as one pool."""
+
+    def __init__(self, ca_bundle: str) -> None:
+        self._context = ssl.create_default_context()
+        self._context.load_verify_locations(cafile=ca_bundle)
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _file_of(secret: Secret) -> str:
+    """Certificate and key settings are paths; a non-absolute literal is taken as a path too."""
+    return secret.path or secret.value()
+
+
+def _seconds(value: datetime | float) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Walk the nested errors requests and urllib3 wrap around the real one."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nested in (
+            getattr(current, "reason", None),
+            current.__cause__,
+            current.__context__,
+            *current.args,
+        ):
+            if isinstance(nested, BaseException):
+                stack.append(nested)
+
+
+def _tls_reason(exc: BaseException) -> str | None:
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate verify failed ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return (
+                str(cause.reason or cause.strerror or "handshake failed").lower().replace("_", " ")
+            )
+    return None
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return any(
+        isinstance(c, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError)
+        for c in _causes(exc)
+    )
+
+
+def _is_refused(exc: BaseException) -> bool:
+    return any(isinstance(c, ConnectionRefusedError) for c in _causes(exc)) or any(
+        "Connection refused" in str(c) for c in _causes(exc) if isinstance(c, OSError)
+    )
+
+
+def parse_duration(text: str) -> float:
+    """A Prometheus duration ("15s", "1m30s", "7d") in seconds; ValueError when malformed."""
+    return float(Duration.parse(text.strip()))
+
+
+class PrometheusClient:
+    """Queries one Prometheus (or Thanos querier) over one pooled HTTP session.
+
+    `kiali_token` supplies the console's own service-account token for
+    `auth.use_kiali_token`; `ca_bundle` is the extra CA file trusted beside the system's.
+    """
+
+    def __init__(
+        self,
+        config: PrometheusConfig,
+        *,
+        kiali_token: Callable[[], str] | None = None,
+        ca_bundle: str | None = None,
+    ) -> None:
+        self.config = config
+        self._base = config.url.rstrip("/")
+        parts = urlsplit(self._base)
+        host = parts.hostname or ""
+        self._where = f"{host}:{parts.port}" if parts.port else host
+        self._timeout = float(config.timeout) if config.timeout > 0 else None
+        session = requests.Session()
+        session.headers.update(config.custom_headers)
+        session.auth = _ServiceAuth(config.auth, kiali_token)
+        if config.auth.insecure_skip_verify:
+            session.verify = False
+        elif ca_bundle:
+            session.mount("https://", _TrustAdapter(ca_bundle))
+        self._session = session
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def _client_cert(self) -> tuple[str, str] | None:
+        auth = self.config.auth
+        if auth.cert_file and auth.key_file:
+            return (_file_of(auth.cert_file), _file_of(auth.key_file))
+        return None
+
+    def _call(
+        self,
+        path: str,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]],
+        *,
+        post: bool = True,
+    ) -> Any:
+        """Send the request; queries go by POST first (long PromQL), like Prometheus' Go client."""
+        url = f"{self._base}{path}"
+        try:
+            response = self._send("POST" if post else "GET", url, params)
+            if post and response.status_code == 405:
+                response.close()
+                response = self._send("GET", url, params)
+            with response:
+                return self._decode(response)
+        except PrometheusError:
+            raise
+        except ConfigError as exc:
+            raise PrometheusError(f"Prometheus credentials unusable: {exc}") from None
+        except Exception as exc:  # requests, urllib3 and ssl errors, all wrapped differently
+            raise PrometheusError(self._reason(exc)) from None
+
+    def _send(
+        self, method: str, url: str, params: Mapping[str, Any] | Sequence[tuple[str, str]]
+    ) -> requests.Response:
+        kwargs: dict[str, Any] = {
+            "timeout": self._timeout,
+            "stream": True,
+            "cert": self._client_cert(),
+            # Explicit, or REQUESTS_CA_BUNDLE in the environment would undo insecure_skip_verify.
+            "verify": not self.config.auth.insecure_skip_verify,
+        }
+        if method == "POST":
+            kwargs["data"] = params
+        else:
+            kwargs["params"] = params
+        return self._session.request(method, url, **kwargs)
+
+    def _reason(self, exc: BaseException) -> str:
+        tls = _tls_reason(exc)
+        if tls:
+            return f"TLS error talking to Prometheus at {self._where}: {tls}"
+        # Before timeouts: urllib3 files a refused connection under its connect timeouts.
+        if _is_refused(exc):
+            return f"connection refused by Prometheus at {self._where}"
+        if _is_timeout(exc):
+            return f"Prometheus at {self._where} did not answer within {self._timeout:g}s"
+        if isinstance(exc, requests.ConnectionError):
+            return f"cannot connect to Prometheus at {self._where}"
+        if isinstance(exc, ValueError | json.JSONDecodeError):
+            return f"Prometheus at {self._where} sent an answer that is not valid JSON"
+        return f"request to Prometheus at {self._where} failed ({type(exc).__name__})"
+
+    def _decode(self, response: requests.Response) -> Any:
+        status = response.status_code
+        if status == 401:
+            what = (
+                "refused the credentials"
+                if self.config.auth.type != "none"
+                else ("requires authentication")
+            )
+            raise PrometheusError(f"Prometheus at {self._where} {what} (HTTP 401 Unauthorized)")
+        if status == 403:
+            raise PrometheusError(f"Prometheus at {self._where} denied access (HTTP 403 Forbidden)")
+        body: Any = None
+        if "json" in response.headers.get("Content-Type", ""):
+            # Read the body as it streams in, without keeping a text copy of large answers.
+            response.raw.decode_content = True
+            body = json.load(response.raw)
+        if isinstance(body, dict) and body.get("status") == "error":
+            detail = f"{body.get('errorType', 'error')}: {body.get('error', '')}".strip()
+            raise PrometheusError(f"Prometheus could not run the query: {detail[:300]}")
+        if status >= 400:
+            reason = f"HTTP {status} {response.reason or ''}".strip()
+            raise PrometheusError(f"Prometheus at {self._where} answered {reason}")
+        if not isinstance(body, dict) or "data" not in body:
+            raise PrometheusError(f"Prometheus at {self._where} sent an unexpected answer")
+        return body["data"]
+
+    # --- API -----------------------------------------------------------------------------
+
+    def _query_params(self, params: dict[str, str]) -> dict[str, str]:
+        if self._timeout:
+            params["timeout"] = f"{self._timeout:g}s"
+        return params
+
+    def query(self, promql: str, at: datetime | None = None) -> list[Sample]:
+        """An instant vector (a scalar answer comes back as one sample without labels)."""
+        if not self.config.enabled:
+            return []
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = repr(_seconds(at))
+        data = self._call("/api/v1/query", self._query_params(params))
+        kind, result = data.get("resultType"), data.get("result")
+        if kind in ("scalar", "string"):
+            return [Sample({}, float(result[1]), float(result[0]))]
+        if kind != "vector":
+            raise PrometheusError(f"expected an instant vector, Prometheus returned a {kind}")
+        return [
+            Sample(item.get("metric", {}), float(item["value"][1]), float(item["value"][0]))
+            for item in result
+        ]
+
+    def query_range(
+        self,
+        promql: str,
+        start: datetime | float,
+        end: datetime | float,
+        step: timedelta | float,
+    ) -> list[Series]:
+        if not self.config.enabled:
+            return []
+        step_seconds = step.total_seconds() if isinstance(step, timedelta) else float(step)
+        params = {
+            "query": promql,
+            "start": repr(_seconds(start)),
+            "end": repr(_seconds(end)),
+            "step": f"{step_seconds:g}",
+        }
+        data = self._call("/api/v1/query_range", self._query_params(params))
+        if data.get("resultType") != "matrix":
+            raise PrometheusError(
+                f"expected a range result, Prometheus returned a {data.get('resultType')}"
+            )
+        return [
+            Series(item.get("metric", {}), [(float(t), float(v)) for t, v in item["values"]])
+            for item in data["result"]
+        ]
+
+    def label_values(self, label: str, match: Sequence[str] = ()) -> list[str]:
+        if not self.config.enabled:
+            return []
+        params = [("match[]", selector) for selector in match]
+        data = self._call(f"/api/v1/label/{label_name(label)}/values", params, post=False)
+        return [str(v) for v in data]
+
+    def settings(self) -> PrometheusSettings:
+        """Scrape interval and retention, as upstream learns them (spec: metrics.md 6.3)."""
+        thanos = self.config.thanos_proxy
+        if thanos.enabled:
+            return PrometheusSettings(float(thanos.scrape_interval), float(thanos.retention_period))
+        scrape, retention = DEFAULT_SCRAPE_INTERVAL, DEFAULT_RETENTION
+        if not self.config.enabled:
+            return PrometheusSettings(scrape, retention)
+        try:
+            document = yaml.safe_load(
+                self._call("/api/v1/status/config", {}, post=False).get("yaml", "")
+            )
+            scrape = parse_duration(str(document["global"]["scrape_interval"]))
+        except (PrometheusError, ValueError, KeyError, TypeError, yaml.YAMLError):
+            pass
+        try:
+            raw = str(self._call("/api/v1/status/runtimeinfo", {}, post=False)["storageRetention"])
+            first = raw.split(" ")[0]
+            if "b" not in first.lower():  # "10GiB" alone is a size limit, not a duration
+                retention = parse_duration(first)
+        except (PrometheusError, ValueError, KeyError, TypeError):
+            pass
+        return PrometheusSettings(scrape, retention)
+
+    def check(self) -> str | None:
+        """None when Prometheus answers a trivial query, else the reason it cannot."""
+        if not self.config.enabled:
+            return "Prometheus is disabled in the configuration"
+        try:
+            samples = self.query("vector(1)")
+        except PrometheusError as exc:
+            return str(exc)
+        if len(samples) != 1 or math.isnan(samples[0].value):
+            return "Prometheus answered a test query with an unexpected result"
+        return None
