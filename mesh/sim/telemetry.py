@@ -520,6 +520,35 @@ class TelemetryExporter:
 
     def render(self, now: float, cluster: str | None = None) -> str:
         """The exposition text at wall-clock time `now`, optionally one cluster's proxies only."""
+        parts = []
+        for name, lines in self._samples(now, cluster).items():
+            if lines:
+                parts.append(f"# TYPE {name} {_HELP[name]}")
+                parts.extend(lines)
+        return "\n".join(parts) + "\n" if parts else ""
+
+    def openmetrics_history(self, start: float, end: float, step: float = 15.0) -> str:
+        """OpenMetrics text with timestamps from start to end, for `promtool` backfilling.
+
+        Lets a test or the demo query hours of history at once instead of waiting for scrapes.
+        """
+        families: dict[str, list[str]] = {name: [] for name in _HELP}
+        steps = int((end - start) // step)
+        for i in range(steps + 1):
+            at = start + i * step
+            for name, lines in self._samples(at).items():
+                families[name].extend(f"{line} {at:.3f}" for line in lines)
+        parts = []
+        for name, lines in families.items():
+            if lines:
+                kind = _HELP[name]
+                family = name.removesuffix("_total") if kind == "counter" else name
+                parts.append(f"# TYPE {family} {kind}")
+                parts.extend(lines)
+        parts.append("# EOF")
+        return "\n".join(parts) + "\n"
+
+    def _samples(self, now: float, cluster: str | None = None) -> dict[str, list[str]]:
         elapsed = max(0.0, now - self.started_at)
         out: dict[str, list[str]] = {name: [] for name in _HELP}
         for s in self._series:
@@ -552,12 +581,7 @@ class TelemetryExporter:
                 messages = math.floor(count * s.edge.messages)
                 for name in ("istio_request_messages_total", "istio_response_messages_total"):
                     out[name].append(f"{name}{{{s.labels}}} {messages}")
-        parts = []
-        for name, lines in out.items():
-            if lines:
-                parts.append(f"# TYPE {name} {_HELP[name]}")
-                parts.extend(lines)
-        return "\n".join(parts) + "\n" if parts else ""
+        return out
 
     @staticmethod
     def _tcp(out: dict[str, list[str]], s: _Series, elapsed: float) -> None:

@@ -25,7 +25,9 @@ import trustme
 from kiali_site.config import Duration, PrometheusConfig, Secret, ServiceAuth, ThanosProxy
 from mesh.prometheus.client import PrometheusClient, PrometheusError, PrometheusSettings
 from mesh.prometheus.promql import selector
-from mesh.sim.prometheus_server import RunningPrometheus, free_port
+from mesh.sim.prometheus_server import RunningPrometheus, backfill, free_port, start_prometheus
+from mesh.sim.telemetry import TelemetryExporter, load_topology
+from tests.plugins.prometheus import DEMO_TOPOLOGY
 
 pytestmark = pytest.mark.prometheus
 
@@ -410,3 +412,26 @@ def test_settings_are_discovered_from_prometheus(prometheus_server: RunningProme
 def test_settings_fall_back_to_upstream_defaults_when_unreachable() -> None:
     settings = client_for(f"http://127.0.0.1:{free_port()}").settings()
     assert settings == PrometheusSettings(15.0, 15 * 86400.0)
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def test_history_backfilled_with_promtool_is_queryable(tmp_path: Path) -> None:
+    now = time.time()
+    exporter = TelemetryExporter(load_topology(DEMO_TOPOLOGY), started_at=now - 3600)
+    history = exporter.openmetrics_history(now - 600, now, 30)
+    data_dir = backfill(tmp_path, history)
+    running = start_prometheus(tmp_path, [], retention="1d")
+    try:
+        assert data_dir == tmp_path / "data"
+        series = client_for(running.url).query_range(
+            'sum(rate(istio_requests_total{reporter="destination",destination_app="reviews"}[2m]))',
+            now - 300,
+            now,
+            60,
+        )
+        assert len(series) == 1
+        assert [round(v, 1) for _, v in series[0].points] == [6.0] * len(series[0].points)
+    finally:
+        running.stop()

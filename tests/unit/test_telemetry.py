@@ -264,3 +264,26 @@ def test_the_exporter_serves_over_http_on_loopback() -> None:
     finally:
         exporter.stop()
         exporter.stop()
+
+
+def test_the_command_line_serves_a_topology_file() -> None:
+    import socket
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mesh.sim.telemetry", "--topology", str(DEMO), "--port", str(port),
+         "--history", "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert f"http://127.0.0.1:{port}/metrics" in process.stdout.readline()
+        answer = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert answer.ok and "istio_requests_total{" in answer.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
