@@ -3,4 +3,6 @@
 pytest_plugins = [
     "tests.plugins.kube",
     "tests.plugins.prometheus",
+    "tests.plugins.console",
+    "tests.plugins.browser",
 ]

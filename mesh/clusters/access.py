@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes.client import ApiClient, Configuration
-from kubernetes.config import new_client_from_config_dict
+from kubernetes.config import load_kube_config_from_dict
 from kubernetes.config.config_exception import ConfigException
 
 IN_CLUSTER_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -122,12 +122,18 @@ class ClusterAccess:
         return ""
 
     def _client(self, kubeconfig: dict[str, Any]) -> ApiClient:
+        configuration = Configuration()
         try:
-            return new_client_from_config_dict(kubeconfig, persist_config=False)
+            load_kube_config_from_dict(
+                kubeconfig, client_configuration=configuration, persist_config=False
+            )
         except (ConfigException, ValueError, TypeError, OSError) as exc:
             raise KubeconfigError(
                 f"cluster {self.name}: the kubeconfig cannot be used ({type(exc).__name__})"
             ) from None
+        # A page must not wait on retries of a cluster that is down: fail once, say why.
+        configuration.retries = 0
+        return ApiClient(configuration)
 
     def service_client(self) -> ApiClient:
         return self._client(self._kubeconfig)

@@ -212,16 +212,14 @@ def _remote_candidates(
             (r.secret_name, "admin", r.note) for r in admin_rows if r.accessible and r.secret_name
         ]
         for secret_name, source, note in named:
-            secret = get_json(
+            found = get_json(
                 client, "home", f"/api/v1/namespaces/{namespace}/secrets/{secret_name}"
             )
-            if secret is None:
+            if found is None:
                 if source != "bundle":
                     problems.append(f"secret {namespace}/{secret_name} was not found")
                 continue
-            candidates += [
-                replace(c, note=note) for c in _decode_secret(secret, source, allow_exec)
-            ]
+            candidates += [replace(c, note=note) for c in _decode_secret(found, source, allow_exec)]
     except KubeError as exc:
         problems.append(f"cannot read remote-cluster secrets in {namespace}: {exc.message}")
     return candidates
@@ -253,7 +251,8 @@ def _kiali_instances(
         url = (meta.get("annotations") or {}).get("kiali.io/external-url", "")
         for i, entry in enumerate(entries):
             if entry[1] == name and entry[2] == ns:
-                url, _ = entry[3], used.add(i)
+                url = entry[3]
+                used.add(i)
         version = (meta.get("labels") or {}).get("app.kubernetes.io/version", "")
         instances.append(KialiInstance(ns, name, url, version))
     for i, entry in enumerate(entries):

@@ -22,36 +22,83 @@ from mesh.kube.errors import ClusterUnreachable, KubeError, KubeForbidden, KubeU
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
 
 
-def _status_message(exc: ApiException) -> str:
+def _status_message(status: int, body: bytes | str | None, reason: str | None) -> str:
     try:
-        body = json.loads(exc.body or "{}")
+        document = json.loads(body or "{}")
     except (TypeError, ValueError):
-        body = {}
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message or exc.reason or f"HTTP {exc.status}")
+        document = {}
+    message = document.get("message") if isinstance(document, dict) else None
+    return str(message or reason or f"HTTP {status}")
 
 
-def _raise_for(cluster: str, exc: Exception) -> KubeError:
-    if isinstance(exc, ApiException):
-        message = _status_message(exc)
-        if exc.status == 403:
-            return KubeForbidden(cluster, message)
-        if exc.status == 401:
-            return KubeUnauthorized(cluster, "the credentials were rejected (expired or revoked)")
-        if exc.status == 0 or exc.status is None:
-            return ClusterUnreachable(cluster, f"cannot reach the API server: {exc.reason}")
-        return KubeError(cluster, message)
-    if isinstance(exc, urllib3.exceptions.MaxRetryError):
-        exc = exc.reason or exc
+def _error_for_status(
+    cluster: str, status: int, body: bytes | None, reason: str | None
+) -> KubeError:
+    if status == 403:
+        return KubeForbidden(cluster, _status_message(status, body, reason))
+    if status == 401:
+        return KubeUnauthorized(cluster, "the credentials were rejected (expired or revoked)")
+    return KubeError(cluster, _status_message(status, body, reason))
+
+
+def _error_for_exception(cluster: str, exc: Exception) -> KubeError:
+    """Transport failures, named by kind only: their text can carry URLs and headers."""
+    if isinstance(exc, ApiException):  # the client's wrapping of TLS failures (status 0)
+        return ClusterUnreachable(cluster, "TLS handshake with the API server failed")
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
     if isinstance(exc, urllib3.exceptions.SSLError | ssl.SSLError):
         return ClusterUnreachable(cluster, "TLS handshake with the API server failed")
+    if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionError):
+        return ClusterUnreachable(cluster, "connection to the API server failed")
     if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
         return ClusterUnreachable(cluster, "the API server did not answer in time")
-    if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionError | OSError):
+    if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
         return ClusterUnreachable(cluster, "connection to the API server failed")
-    if isinstance(exc, urllib3.exceptions.HTTPError):
-        return ClusterUnreachable(cluster, f"cannot reach the API server: {type(exc).__name__}")
     raise exc
+
+
+def _request(
+    client: ApiClient,
+    cluster: str,
+    method: str,
+    path: str,
+    *,
+    query: Sequence[tuple[str, str]] = (),
+    body: Mapping[str, Any] | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> tuple[int, bytes]:
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        method, url, headers, payload, _ = client.param_serialize(
+            method,
+            path,
+            query_params=list(query) or None,
+            header_params=headers,
+            body=dict(body) if body is not None else None,
+            auth_settings=["BearerToken"],
+        )
+        response = client.call_api(method, url, headers, payload, _request_timeout=timeout)
+        data = response.read()
+    except Exception as exc:  # every transport failure becomes one clear type
+        raise _error_for_exception(cluster, exc) from None
+    if not 200 <= response.status <= 299 and response.status != 404:
+        raise _error_for_status(cluster, response.status, data, response.reason)
+    return response.status, data
+
+
+def _decode(cluster: str, path: str, data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data)
+    except ValueError:
+        raise KubeError(
+            cluster, f"the API server sent something that is not JSON for {path}"
+        ) from None
+    if not isinstance(document, dict):
+        raise KubeError(cluster, f"the API server sent an unexpected answer for {path}")
+    return document
 
 
 def get_json(
@@ -63,28 +110,8 @@ def get_json(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> dict[str, Any] | None:
     """GET a path; None when the server does not serve it (404)."""
-    try:
-        response = client.call_api(
-            path,
-            "GET",
-            query_params=list(query),
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=timeout,
-        )[0]
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise _raise_for(cluster, exc) from None
-    except Exception as exc:
-        raise _raise_for(cluster, exc) from None
-    try:
-        return json.loads(response.data)  # type: ignore[no-any-return]
-    except ValueError:
-        raise KubeError(
-            cluster, f"the API server sent something that is not JSON for {path}"
-        ) from None
+    status, data = _request(client, cluster, "GET", path, query=query, timeout=timeout)
+    return None if status == 404 else _decode(cluster, path, data)
 
 
 def post_json(
@@ -96,19 +123,10 @@ def post_json(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> dict[str, Any]:
     """POST a body (reviews: SelfSubjectAccessReview, TokenReview) and return the answer."""
-    try:
-        response = client.call_api(
-            path,
-            "POST",
-            body=dict(body),
-            header_params={"Accept": "application/json", "Content-Type": "application/json"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=timeout,
-        )[0]
-    except Exception as exc:
-        raise _raise_for(cluster, exc) from None
-    return json.loads(response.data)  # type: ignore[no-any-return]
+    status, data = _request(client, cluster, "POST", path, body=body, timeout=timeout)
+    if status == 404:
+        raise KubeError(cluster, f"the API server does not serve {path}")
+    return _decode(cluster, path, data)
 
 
 def list_items(

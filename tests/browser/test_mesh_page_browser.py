@@ -1,0 +1,38 @@
+"""The Mesh page of the demo mesh in headless Chromium, with a screenshot to look at."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugins.browser import screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("clusters"),
+]
+
+
+def test_the_mesh_page_shows_both_clusters_in_a_browser(
+    page, live_server, demo_mesh, east_cluster, prometheus_server, console_on
+):
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
+    )
+    page.goto(f"{live_server.url}/mesh/")
+    clusters = page.locator("#clusters tbody tr")
+    assert clusters.count() == 2
+    assert clusters.nth(0).get_attribute("data-cluster") == "east"
+    assert clusters.nth(1).get_attribute("data-cluster") == "west"
+    assert page.locator("#control-planes tbody tr").count() == 2
+    assert (
+        "reachable" in page.locator('#external-services tr[data-service="Prometheus"]').inner_text()
+    )
+    nav = page.locator("nav.pf-v5-c-nav").inner_text()
+    assert nav.split() == ["Mesh"]  # only pages that exist are offered
+    # PatternFly's stylesheet is served and applied (the masthead is dark, not default white).
+    color = page.locator("header.pf-v5-c-masthead").evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+    assert color not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
+    screenshot(page, "mesh-page")
