@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import itertools
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +65,7 @@ _KIND_ORDER = [
 # mesh needs); unknown clusters get one derived from their name.
 _POD_CIDR_SECOND_OCTET = {"east": 244, "west": 245}
 _NODES_PER_CLUSTER = 2
+_PARALLEL_WRITES = 8
 
 JSONObj = dict[str, Any]
 
@@ -266,6 +270,7 @@ class _Rest:
         return f"{base}/{name}" if name else base
 
     def apply(self, body: JSONObj) -> JSONObj:
+        body = with_port_protocols(body)
         metadata = body["metadata"]
         path = self.path(
             body["apiVersion"], body["kind"], metadata.get("namespace"), metadata["name"]
@@ -317,6 +322,31 @@ class _Rest:
                 raise
 
 
+def with_port_protocols(body: JSONObj) -> JSONObj:
+    """Spell out `protocol: TCP` on Service and container ports where it was left to default.
+
+    Server-side apply in 1.20 keys these lists on (port, protocol) and rejects an element
+    without the protocol instead of defaulting it (fixed upstream in 1.21); the value written
+    is the one the API server would have defaulted anyway.
+    """
+    body = json.loads(json.dumps(body))
+    spec = body.get("spec")
+    if not isinstance(spec, dict):
+        return body
+    pod_specs = [spec] if body.get("kind") == "Pod" else []
+    template_spec = (spec.get("template") or {}).get("spec")
+    if isinstance(template_spec, dict):
+        pod_specs.append(template_spec)
+    port_lists = [spec.get("ports")] if body.get("kind") == "Service" else []
+    for pod_spec in pod_specs:
+        for key in ("containers", "initContainers"):
+            port_lists += [c.get("ports") for c in pod_spec.get(key) or []]
+    for ports in port_lists:
+        for port in ports or []:
+            port.setdefault("protocol", "TCP")
+    return body
+
+
 # --------------------------------------------------------------------------------------------
 # Applying
 
@@ -341,15 +371,14 @@ def apply_manifests(
     report = ApplyReport(cluster_name=cluster_name)
     rest = _Rest(api_client)
 
-    crds = [m for m in manifests if m.kind == "CustomResourceDefinition"]
-    for manifest in crds:
-        _apply_one(rest, manifest, report)
-    if crds:
-        wait_for_crds(api_client, [m.name for m in crds])
-
-    for manifest in manifests:
-        if manifest.kind != "CustomResourceDefinition":
-            _apply_one(rest, manifest, report)
+    # Objects of one tier don't depend on each other, so they go in parallel: each write
+    # waits on etcd's disk sync, and concurrent writes share it.
+    with ThreadPoolExecutor(max_workers=_PARALLEL_WRITES) as pool:
+        for _, tier in itertools.groupby(manifests, key=_apply_order):
+            batch = list(tier)
+            report.applied += pool.map(lambda m: _apply_one(rest, m), batch)
+            if batch[0].kind == "CustomResourceDefinition":
+                wait_for_crds(api_client, [m.name for m in batch])
 
     if simulate:
         namespaces = sorted(
@@ -363,7 +392,7 @@ def apply_manifests(
     return report
 
 
-def _apply_one(rest: _Rest, manifest: Manifest, report: ApplyReport) -> None:
+def _apply_one(rest: _Rest, manifest: Manifest) -> str:
     try:
         _apply_with_discovery_retry(rest, manifest)
     except LookupError as err:
@@ -375,8 +404,9 @@ def _apply_one(rest: _Rest, manifest: Manifest, report: ApplyReport) -> None:
             f"{manifest.kind} {manifest.namespace + '/' if manifest.namespace else ''}"
             f"{manifest.name} rejected: {_status_message(err)}",
         ) from None
-    ref = f"{manifest.kind}/{manifest.namespace + '/' if manifest.namespace else ''}{manifest.name}"
-    report.applied.append(ref)
+    return (
+        f"{manifest.kind}/{manifest.namespace + '/' if manifest.namespace else ''}{manifest.name}"
+    )
 
 
 def _apply_with_discovery_retry(rest: _Rest, manifest: Manifest, attempts: int = 20) -> None:
@@ -811,8 +841,15 @@ class _Sim:
     counts: dict[str, int] = field(default_factory=dict)
     taken_ips: set[str] = field(default_factory=set)
 
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
     def bump(self, kind: str, n: int = 1) -> None:
-        self.counts[kind] = self.counts.get(kind, 0) + n
+        with self.lock:
+            self.counts[kind] = self.counts.get(kind, 0) + n
+
+    def allocate_ip(self, namespace: str, pod_name: str) -> str:
+        with self.lock:
+            return pod_ip(self.cluster_name, namespace, pod_name, self.taken_ips)
 
 
 def simulate_controllers(
@@ -832,12 +869,17 @@ def simulate_controllers(
     nodes = _ensure_nodes(sim)
     wanted = list(namespaces) if namespaces is not None else sorted(all_namespaces)
     sim.taken_ips = {p.get("status", {}).get("podIP", "") for p in rest.list("v1", "Pod")} - {""}
-    for namespace in wanted:
-        ns_object = all_namespaces.get(namespace)
-        if ns_object is None:
-            continue
-        ns_labels = ns_object["metadata"].get("labels") or {}
-        _simulate_namespace(sim, namespace, ns_labels, nodes)
+    present = [all_namespaces[name] for name in wanted if name in all_namespaces]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # list() so an exception in any namespace surfaces here.
+        list(
+            pool.map(
+                lambda ns: _simulate_namespace(
+                    sim, ns["metadata"]["name"], ns["metadata"].get("labels") or {}, nodes
+                ),
+                present,
+            )
+        )
     return sim.counts
 
 
@@ -931,13 +973,17 @@ def _simulate_namespace(
     service_accounts = {"default"}
     live_pods: list[JSONObj] = []
 
-    for deployment in rest.list("apps/v1", "Deployment", namespace):
+    deployments = rest.list("apps/v1", "Deployment", namespace)
+    for deployment in deployments:
         deployment.setdefault("apiVersion", "apps/v1")
         deployment.setdefault("kind", "Deployment")
         service_accounts.add(_service_account_of(deployment))
-        live_pods += _simulate_deployment(
-            sim, deployment, replicasets, pods_by_name, ns_labels, nodes
-        )
+    with ThreadPoolExecutor(max_workers=_PARALLEL_WRITES // 2) as pool:
+        for pods in pool.map(
+            lambda d: _simulate_deployment(sim, d, replicasets, pods_by_name, ns_labels, nodes),
+            deployments,
+        ):
+            live_pods += pods
 
     for statefulset in rest.list("apps/v1", "StatefulSet", namespace):
         statefulset.setdefault("apiVersion", "apps/v1")
@@ -1265,7 +1311,7 @@ def _running_pod_status(sim: _Sim, pod: JSONObj, nodes: list[str]) -> JSONObj:
     metadata = pod["metadata"]
     spec = pod["spec"]
     node = spec.get("nodeName") or nodes[0]
-    ip = pod_ip(sim.cluster_name, metadata["namespace"], metadata["name"], sim.taken_ips)
+    ip = sim.allocate_ip(metadata["namespace"], metadata["name"])
     started = metadata.get("creationTimestamp") or _now()
     has_requests = any((c.get("resources") or {}).get("requests") for c in spec["containers"])
 
