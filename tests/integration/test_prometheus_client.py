@@ -435,3 +435,28 @@ def test_history_backfilled_with_promtool_is_queryable(tmp_path: Path) -> None:
         assert [round(v, 1) for _, v in series[0].points] == [6.0] * len(series[0].points)
     finally:
         running.stop()
+
+
+# --- answers only a proxy in front of Prometheus gives (real HTTP, canned bodies) ------------
+
+
+def test_a_failing_gateway_in_front_of_prometheus_gives_its_status(httpserver: Any) -> None:
+    httpserver.expect_request("/api/v1/query").respond_with_data(
+        "<html>Bad Gateway</html>", status=502, content_type="text/html"
+    )
+    with pytest.raises(PrometheusError) as caught:
+        client_for(httpserver.url_for("/").rstrip("/")).query("up")
+    assert str(caught.value).endswith("answered HTTP 502 BAD GATEWAY")
+
+
+def test_forbidden_is_a_clear_error(httpserver: Any) -> None:
+    httpserver.expect_request("/api/v1/query").respond_with_data("Forbidden", status=403)
+    client = client_for(httpserver.url_for("/").rstrip("/"), type="bearer", token=Secret(TOKEN))
+    reason = client.check()
+    assert reason is not None and reason.endswith("denied access (HTTP 403 Forbidden)")
+    assert TOKEN not in reason
+
+
+def test_oauth2_is_refused_clearly_rather_than_sent_without_credentials() -> None:
+    client = client_for(f"http://127.0.0.1:{free_port()}", type="oauth2")
+    assert client.check() == "auth type oauth2 is not supported by this console yet"
