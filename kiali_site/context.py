@@ -42,6 +42,11 @@ class MeshContext:
     def registry(self) -> Registry:
         return current_registry()
 
+    def token_for(self, cluster: str) -> str | None:
+        """The user's bearer token for a cluster; None means the console's own identity,
+        which is what anonymous mode (the only strategy of this build) uses everywhere."""
+        return None
+
 
 class MeshRequest(HttpRequest):
     htmx: HtmxDetails

@@ -1,0 +1,79 @@
+"""Access first: every view resolves its cluster and namespace here before reading anything.
+
+`cluster_for` and `namespace_for` raise Http404 for what does not exist and PermissionDenied
+(403) for what this request may not see, with messages that name nothing the caller could
+not already name.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from kiali_site.auth.visibility import visible_namespaces_in
+from kiali_site.context import MeshRequest
+from mesh.clusters.access import KubeconfigError
+from mesh.clusters.registry import ClusterInfo
+from mesh.kube.errors import KubeError
+from mesh.kube.namespaces import Namespace
+
+log = logging.getLogger(__name__)
+
+
+def cluster_for(request: MeshRequest, name: str) -> ClusterInfo:
+    info = request.mesh.registry.get(name)
+    if info is None:
+        raise Http404(f"There is no cluster named {name!r}.")
+    if not info.accessible or not info.reachable:
+        raise PermissionDenied(f"Cluster {name} cannot be read: {info.reason}")
+    return info
+
+
+def namespaces_in(request: MeshRequest, cluster: str) -> list[Namespace]:
+    """The namespaces this request sees in one cluster (cached briefly per identity)."""
+    registry = request.mesh.registry
+    access = registry.access[cluster]
+    token = request.mesh.token_for(cluster)
+    user_client = access.user_client(token) if token is not None else None
+    return visible_namespaces_in(
+        request.mesh.config, cluster, access.service_client(), user_client, token=token
+    )
+
+
+def visible_namespaces(request: MeshRequest) -> tuple[dict[str, list[Namespace]], dict[str, str]]:
+    """Per mesh cluster, the visible namespaces; and per cluster that failed, why."""
+    clusters = [c.name for c in request.mesh.registry.mesh_clusters]
+    visible: dict[str, list[Namespace]] = {}
+    errors: dict[str, str] = {}
+
+    def one(cluster: str) -> tuple[str, list[Namespace] | None, str]:
+        try:
+            return cluster, namespaces_in(request, cluster), ""
+        except (KubeError, KubeconfigError) as exc:
+            log.warning("namespaces of %s unavailable: %s", cluster, exc)
+            return cluster, None, getattr(exc, "message", str(exc))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(clusters)))) as pool:
+        for cluster, namespaces, error in pool.map(one, clusters):
+            if namespaces is None:
+                errors[cluster] = error
+            else:
+                visible[cluster] = namespaces
+    return visible, errors
+
+
+def namespace_for(request: MeshRequest, cluster: str, name: str) -> Namespace:
+    """403 for a namespace this request may not see, whether or not it exists, so that a
+    typed URL reveals nothing about namespaces outside the caller's reach."""
+    cluster_for(request, cluster)
+    try:
+        namespaces = namespaces_in(request, cluster)
+    except (KubeError, KubeconfigError) as exc:
+        raise PermissionDenied(f"Namespaces of cluster {cluster} cannot be read: {exc}") from None
+    for ns in namespaces:
+        if ns.name == name:
+            return ns
+    raise PermissionDenied(f"Namespace {name} in cluster {cluster} is not accessible.")
