@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from mesh.views import mesh, probes
@@ -7,6 +7,9 @@ from mesh.views import mesh, probes
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="mesh", permanent=False)),
     path("mesh/", mesh.mesh_page, name="mesh"),
+    path("", include("mesh.views.urls_inventory")),
+    path("", include("mesh.views.urls_graph")),
+    path("", include("validations.urls")),
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
     path("admin/", admin.site.urls),

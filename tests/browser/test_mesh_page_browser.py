@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mesh.sim.demo import publish_remote_cluster
 from tests.plugins.browser import screenshot
 
 pytestmark = [

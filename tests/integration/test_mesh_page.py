@@ -7,12 +7,14 @@ import re
 import pytest
 
 from mesh.models import Cluster, ClusterLink
+from mesh.sim.demo import publish_remote_cluster
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
 
 
 @pytest.fixture
-def demo_console(demo_mesh, east_cluster, prometheus_server, console_on):
+def demo_console(demo_mesh, east_cluster, west_cluster, prometheus_server, console_on):
+    publish_remote_cluster(east_cluster, west_cluster)
     return console_on(
         east_cluster,
         config={"external_services": {"prometheus": {"url": prometheus_server.url}}},
