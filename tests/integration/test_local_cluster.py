@@ -170,3 +170,9 @@ def test_extra_users_join_the_token_file_and_stop_is_idempotent(tmp_path: Path) 
     cluster.stop()
     assert len(processes) == 2
     assert all(process.poll() is not None for process in processes)
+
+
+def test_a_server_that_cannot_start_fails_with_its_log_not_a_hang(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="unknown flag: --no-such-flag") as raised:
+        start_cluster("broken", tmp_path / "broken", extra_args=["--no-such-flag"])
+    assert "kube-apiserver for broken exited" in str(raised.value)
