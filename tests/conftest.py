@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.plugins.kube",
     "tests.plugins.prometheus",
+    "tests.plugins.demo",
     "tests.plugins.console",
     "tests.plugins.browser",
 ]

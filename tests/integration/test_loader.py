@@ -17,9 +17,6 @@ from mesh.sim.loader import ManifestError, apply_manifests, demo_paths
 if TYPE_CHECKING:
     from tests.plugins.demo import LoadedDemo
 
-# Until tests/conftest.py lists it; pytest registers a plugin only once either way.
-pytest_plugins = ["tests.plugins.demo"]
-
 
 def _get(cluster: LocalCluster, path: str, persona: str = "admin") -> dict[str, Any]:
     with cluster.api_client(persona) as client:

@@ -1,0 +1,233 @@
+"""The embedded demo mesh: two local clusters, their manifests, telemetry and Prometheus.
+
+`make demo` runs `python -m mesh.sim.demo`, which starts everything, then the console on
+http://127.0.0.1:20001 in anonymous mode, and stops all it started on Ctrl-C. The browser
+tests start the same mesh through `start_demo_mesh`, so what the tests see is what the demo
+shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mesh.sim.apiserver import LocalCluster, ensure_kube_apiserver, start_cluster
+from mesh.sim.loader import apply_manifests
+from mesh.sim.prometheus_server import RunningPrometheus, start_prometheus
+from mesh.sim.telemetry import TelemetryExporter, load_topology
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_NAMESPACE = "istio-system"
+
+
+@dataclass
+class DemoMesh:
+    workdir: Path
+    clusters: dict[str, LocalCluster]
+    exporter: TelemetryExporter
+    prometheus: RunningPrometheus
+    home_kubeconfig: Path
+    _stopped: bool = field(default=False, repr=False)
+
+    def console_config(self, **overrides: Any) -> dict[str, Any]:
+        """The demo console's configuration, in Kiali's key layout."""
+        config: dict[str, Any] = {
+            "auth": {"strategy": "anonymous"},
+            "deployment": {"namespace": CONSOLE_NAMESPACE},
+            "external_services": {
+                "prometheus": {"url": self.prometheus.url},
+                "grafana": {"enabled": False},
+            },
+        }
+        for key, value in overrides.items():
+            config[key] = value
+        return config
+
+    def write_console_config(self, path: Path, **overrides: Any) -> Path:
+        path.write_text(yaml.safe_dump(self.console_config(**overrides)))
+        return path
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        for stop in (
+            self.prometheus.stop,
+            self.exporter.stop,
+            *(c.stop for c in self.clusters.values()),
+        ):
+            with contextlib.suppress(Exception):
+                stop()
+
+
+def publish_remote_cluster(home: LocalCluster, remote: LocalCluster) -> None:
+    """Put the remote cluster's kubeconfig (the console's own persona) into the single
+    multi-cluster secret in the home cluster's console namespace, as installers do."""
+    from kubernetes.client import CoreV1Api
+    from kubernetes.client.exceptions import ApiException
+
+    api = CoreV1Api(home.api_client("admin"))
+    kubeconfig = yaml.safe_dump(remote.kubeconfig("kiali")).encode()
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "kiali-multi-cluster-secret",
+            "namespace": CONSOLE_NAMESPACE,
+            "labels": {"kiali.io/kiali-multi-cluster-secret": "true"},
+        },
+        "data": {remote.name: base64.b64encode(kubeconfig).decode()},
+    }
+    try:
+        existing = api.read_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        api.create_namespaced_secret(CONSOLE_NAMESPACE, body)
+        return
+    data = dict(existing.data or {})
+    data.update(body["data"])
+    body["data"] = data
+    api.replace_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE, body)
+
+
+def start_demo_mesh(workdir: Path, *, scrape_interval: str = "5s") -> DemoMesh:
+    """Both clusters with their manifests, west published to east, telemetry scraped."""
+    ensure_kube_apiserver()
+    clusters: dict[str, LocalCluster] = {}
+    exporter = prometheus = None
+    try:
+        for name in ("east", "west"):
+            clusters[name] = start_cluster(name, workdir / name)
+        for name, cluster in clusters.items():
+            apply_manifests(cluster.api_client("admin"), [DEMO_DIR / name], cluster_name=name)
+        publish_remote_cluster(clusters["east"], clusters["west"])
+        exporter = TelemetryExporter(load_topology(DEMO_DIR / "topology.yaml"))
+        exporter_url = exporter.start(port=0)
+        target = exporter_url.split("://", 1)[-1].rstrip("/")
+        prometheus = start_prometheus(
+            workdir / "prometheus", [target], scrape_interval=scrape_interval
+        )
+        home_kubeconfig = clusters["east"].write_kubeconfig(
+            workdir / "east-kiali.kubeconfig", persona="kiali"
+        )
+    except BaseException:
+        for thing in (prometheus, exporter, *clusters.values()):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    thing.stop()
+        raise
+    return DemoMesh(workdir, clusters, exporter, prometheus, home_kubeconfig)
+
+
+@contextlib.contextmanager
+def demo_mesh(workdir: Path | None = None) -> Iterator[DemoMesh]:
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-mesh-")))
+        mesh = start_demo_mesh(workdir)
+        stack.callback(mesh.stop)
+        yield mesh
+
+
+def _redis_available(host: str = "127.0.0.1", port: int = 6379) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the console on the embedded demo mesh.")
+    parser.add_argument("--port", type=int, default=20001)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    print(
+        "starting the demo mesh: clusters east and west (the first run builds kube-apiserver, "
+        "a few minutes)…",
+        flush=True,
+    )
+    children: list[subprocess.Popen[bytes]] = []
+    with demo_mesh(args.workdir) as mesh:
+        config_path = mesh.write_console_config(args.workdir / "kiali.yaml")
+        env = {
+            **os.environ,
+            "KIALI_CONFIG": str(config_path),
+            "KUBECONFIG": str(mesh.home_kubeconfig),
+            "DATABASE_URL": f"sqlite:///{args.workdir / 'console.sqlite3'}",
+            "DEBUG": "true",
+        }
+        if _redis_available():
+            env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/10"
+            env["REDIS_URL"] = "redis://127.0.0.1:6379/11"
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        if "CELERY_BROKER_URL" in env:
+            children.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "kiali_site",
+                        "worker",
+                        "--beat",
+                        "--pool=solo",
+                        "-l",
+                        "warning",
+                        "--schedule",
+                        str(args.workdir / "celerybeat-schedule"),
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+            print("celery worker started with the local Redis as broker", flush=True)
+        else:
+            print("no Redis on 127.0.0.1:6379: background tasks run in-process", flush=True)
+        print(f"Prometheus: {mesh.prometheus.url}", flush=True)
+        for cluster in mesh.clusters.values():
+            path = cluster.write_kubeconfig(args.workdir / f"{cluster.name}-admin.kubeconfig")
+            print(
+                f"cluster {cluster.name}: {cluster.server} (kubectl --kubeconfig {path})",
+                flush=True,
+            )
+        print(f"console: http://127.0.0.1:{args.port}/  (Ctrl-C stops everything)", flush=True)
+        server = subprocess.Popen(
+            [*manage, "runserver", "--noreload", f"127.0.0.1:{args.port}"], cwd=ROOT, env=env
+        )
+        children.append(server)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            print("\nstopping the demo…", flush=True)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGINT)
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
