@@ -25,7 +25,6 @@ import ctypes
 import datetime
 import fcntl
 import ipaddress
-import json
 import os
 import secrets
 import signal
@@ -667,8 +666,7 @@ def aggregate_cluster_roles(client: kubernetes.client.ApiClient) -> int:
     # Aggregated roles may select other aggregated roles (admin selects edit's sources and
     # edit selects view's): repeat until nothing moves, as the controller converges.
     for _ in range(5):
-        response = rbac.list_cluster_role(_preload_content=False)
-        roles = json.loads(response.data)["items"]
+        roles = client.sanitize_for_serialization(rbac.list_cluster_role())["items"]
         moved = 0
         for role in roles:
             selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,31 @@ def test_a_server_that_cannot_start_fails_with_its_log_not_a_hang(tmp_path: Path
     with pytest.raises(RuntimeError, match="unknown flag: --no-such-flag") as raised:
         start_cluster("broken", tmp_path / "broken", extra_args=["--no-such-flag"])
     assert "kube-apiserver for broken exited" in str(raised.value)
+
+
+def test_pod_logs_fail_at_once_instead_of_dialing_the_node(
+    east_cluster: LocalCluster, fresh_namespace: Callable[..., str]
+) -> None:
+    """The egress selector sends kubelet traffic to a socket that does not exist."""
+    namespace = fresh_namespace(east_cluster)
+    node = f"node-{namespace}"
+    with east_cluster.api_client() as client:
+        core = kubernetes.client.CoreV1Api(client)
+        core.create_node({"metadata": {"name": node}})
+        core.patch_node_status(
+            node,
+            {
+                "status": {
+                    "addresses": [{"type": "InternalIP", "address": "10.1.2.3"}],
+                    "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+                }
+            },
+        )
+        pod = {"spec": {"nodeName": node, "containers": [{"name": "app", "image": "app"}]}}
+        core.create_namespaced_pod(namespace, {"metadata": {"name": "p"}, **pod})
+        started = time.monotonic()
+        with pytest.raises(ApiException) as raised:
+            core.read_namespaced_pod_log("p", namespace)
+    assert raised.value.status == 500
+    assert "no-cluster-network.sock" in raised.value.body
+    assert time.monotonic() - started < 5
