@@ -203,6 +203,10 @@ def start_cluster(
 
     etcd's data directory is kept across starts so a demo cluster can be restarted with its
     objects; certificates, keys and tokens are new on every start.
+
+    Call it from a thread that lives as long as the cluster should (the main thread): the
+    servers get the kernel's parent-death signal, which fires when the *starting thread*
+    ends, so a cluster started from a short-lived worker thread dies with that thread.
     """
     apiserver = ensure_kube_apiserver()
     workdir = workdir.resolve()
