@@ -67,6 +67,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kiali_site.context.console",
             ],
+            # Every page declares its HTMX fragments with partialdef; no per-template load.
+            "builtins": ["template_partials.templatetags.partials"],
         },
     }
 ]

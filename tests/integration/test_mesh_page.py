@@ -24,7 +24,8 @@ def demo_console(demo_mesh, east_cluster, west_cluster, prometheus_server, conso
 def rows(html: str, table_id: str) -> list[str]:
     section = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
     return [
-        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r)).strip() for r in section.split("<tr")[2:]
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "<tr" + r)).strip()
+        for r in section.split("<tr")[2:]
     ]
 
 
