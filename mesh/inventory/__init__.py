@@ -1,0 +1,1 @@
+"""Kiali's app / workload / service model of each cluster, assembled from one list per kind."""
