@@ -1,0 +1,1 @@
+"""One module per object kind; each exposes `check(idx)` and/or `check_scope(idx, scope)`."""
