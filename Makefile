@@ -27,7 +27,7 @@ $(APISERVER):
 apiserver: deps $(APISERVER)
 
 test: deps $(STAMP) $(APISERVER)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --ignore=tests/bench
 
 demo: deps $(STAMP) $(APISERVER)
 	$(BIN)/python -m mesh.sim.demo
