@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from validations.engine import validate
@@ -126,11 +127,16 @@ def mesh_configmap(ns: str = "istio-system", **mesh: Any) -> dict[str, Any]:
 
 
 def run(
-    *objs: dict[str, Any], settings: ValidationSettings | None = None, **mesh_overrides: Any
+    *objs: dict[str, Any],
+    settings: ValidationSettings | None = None,
+    context_fields: dict[str, Any] | None = None,
+    **mesh_overrides: Any,
 ) -> dict[tuple[str, str, str], ObjectValidation]:
+    """Validate the objects as the offline command would; context_fields patch the context."""
     loaded = context_from_objects(objs, settings=settings, mesh_overrides=mesh_overrides)
     assert not loaded.problems, loaded.problems
-    return {r.key: r for r in validate(loaded.context)}
+    context = dataclasses.replace(loaded.context, **(context_fields or {}))
+    return {r.key: r for r in validate(context)}
 
 
 def codes_of(
@@ -145,3 +151,32 @@ def checks_of(
 ) -> list[tuple[str, str, str]]:
     record = results[(kind, ns, name)]
     return [(c.code, c.severity, c.path) for c in record.checks]
+
+
+def base() -> list[dict[str, Any]]:
+    """bookinfo with injection, reviews (v1) and ratings served and deployed, istio-system."""
+    return [
+        namespace("istio-system"),
+        namespace("bookinfo", **{"istio-injection": "enabled"}),
+        service("reviews"),
+        deployment("reviews-v1", labels={"app": "reviews", "version": "v1"}, sa="reviews"),
+        service("ratings"),
+        deployment("ratings-v1", labels={"app": "ratings", "version": "v1"}, sa="ratings"),
+    ]
+
+
+def flagged(
+    objs: list[dict[str, Any]],
+    kind: str,
+    name: str,
+    code: str,
+    ns: str = "bookinfo",
+    settings: ValidationSettings | None = None,
+    context_fields: dict[str, Any] | None = None,
+    **mesh_overrides: Any,
+) -> bool:
+    """Does validating base() plus `objs` put `code` on the object?"""
+    results = run(
+        *base(), *objs, settings=settings, context_fields=context_fields, **mesh_overrides
+    )
+    return code in codes_of(results, kind, name, ns)
