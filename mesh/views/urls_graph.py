@@ -1,5 +1,34 @@
 """Routes of the traffic graph: its page, side panels and Kiali-compatible JSON API."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from mesh.api import graph as api
+
+urlpatterns: list[URLPattern] = [
+    path("api/namespaces/graph", api.namespaces_graph, name="api-graph"),
+    path(
+        "api/namespaces/graph/response-times",
+        api.edge_response_times,
+        name="api-graph-response-times",
+    ),
+    path(
+        "api/namespaces/<str:namespace>/applications/<str:app>/graph",
+        api.app_graph,
+        name="api-graph-app",
+    ),
+    path(
+        "api/namespaces/<str:namespace>/applications/<str:app>/versions/<str:version>/graph",
+        api.app_graph,
+        name="api-graph-app-version",
+    ),
+    path(
+        "api/namespaces/<str:namespace>/workloads/<str:workload>/graph",
+        api.workload_graph,
+        name="api-graph-workload",
+    ),
+    path(
+        "api/namespaces/<str:namespace>/services/<str:service>/graph",
+        api.service_graph,
+        name="api-graph-service",
+    ),
+]

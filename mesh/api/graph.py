@@ -1,0 +1,153 @@
+"""Kiali's graph JSON API: namespace graphs, node graphs and edge response times.
+
+The views only translate HTTP: parse the options (400), check the namespaces against what
+this request may see (403), hand plain inputs to mesh.graph, and turn a Prometheus failure
+into 503 `{"error": "metrics unavailable: <reason>"}`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from kiali_site.access import visible_namespaces
+from kiali_site.context import MeshRequest
+from mesh.graph.appenders.response_time import response_times
+from mesh.graph.engine import GraphRequest, build_graph, prometheus_query
+from mesh.graph.objects import ClusterObjects
+from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
+from mesh.graph.render import hash_id, to_json
+from mesh.kube.namespaces import Namespace
+from mesh.prometheus.client import PrometheusError
+from mesh.views.common import prometheus_for
+
+AMBIENT_LABEL = ("istio.io/dataplane-mode", "ambient")
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _created(namespace: Namespace) -> float:
+    try:
+        return datetime.fromisoformat(namespace.created.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _graph_request(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
+    """Windows, visibility and object access for the requested namespaces; raises
+    OptionsError (400) or PermissionError (403)."""
+    visible, _errors = visible_namespaces(request)
+    accessible = frozenset((c, ns.name) for c, names in visible.items() for ns in names)
+    by_name: dict[str, list[Namespace]] = {}
+    for names in visible.values():
+        for ns in names:
+            by_name.setdefault(ns.name, []).append(ns)
+    windows: dict[str, int] = {}
+    ambient = set()
+    for name in opts.namespaces:
+        found = by_name.get(name)
+        if not found:
+            raise PermissionError(f"Requested namespace [{name}] is not accessible.")
+        created = min((t for t in map(_created, found) if t > 0), default=0.0)
+        seconds = opts.duration
+        if created:
+            age = opts.query_time - created
+            if age <= 0 and not opts.historical:
+                age = 1  # created this very second: "now" was truncated to whole seconds
+            if age <= 0:
+                raise OptionsError(f"Namespace [{name}] did not exist at the requested queryTime")
+            seconds = min(seconds, int(age))
+        windows[name] = seconds
+        if any(ns.labels.get(AMBIENT_LABEL[0]) == AMBIENT_LABEL[1] for ns in found):
+            ambient.add(name)
+    registry = request.mesh.registry
+    clients = {c: registry.access[c].service_client for c in visible if c in registry.access}
+    control_planes = frozenset(
+        ns.name for names in visible.values() for ns in names if ns.is_control_plane
+    ) or frozenset({"istio-system"})
+    return GraphRequest(
+        opts=opts,
+        windows=windows,
+        accessible=accessible,
+        ambient=frozenset(ambient),
+        scope=dict(request.mesh.config.external_services.prometheus.query_scope),
+        objects=ClusterObjects(
+            clients, {c: [n.name for n in names] for c, names in visible.items()}
+        ),
+        control_plane_namespaces=control_planes,
+    )
+
+
+def _respond(request: MeshRequest, node: NodeSpec | None) -> JsonResponse:
+    try:
+        opts = parse_options(request.GET.dict(), node=node)
+        graph_request = _graph_request(request, opts)
+    except OptionsError as exc:
+        return _error(str(exc), 400)
+    except PermissionError as exc:
+        return _error(str(exc), 403)
+    client = prometheus_for(request)
+    try:
+        tmap = build_graph(graph_request, prometheus_query(client, opts.query_time))
+    except PrometheusError as exc:
+        return _error(f"metrics unavailable: {exc}", 503)
+    finally:
+        client.close()
+    return JsonResponse(to_json(tmap, opts))
+
+
+@require_GET
+def namespaces_graph(request: MeshRequest) -> JsonResponse:
+    return _respond(request, None)
+
+
+@require_GET
+def app_graph(request: MeshRequest, namespace: str, app: str, version: str = "") -> JsonResponse:
+    return _respond(request, NodeSpec("app", namespace, app=app, version=version))
+
+
+@require_GET
+def workload_graph(request: MeshRequest, namespace: str, workload: str) -> JsonResponse:
+    return _respond(request, NodeSpec("workload", namespace, workload=workload))
+
+
+@require_GET
+def service_graph(request: MeshRequest, namespace: str, service: str) -> JsonResponse:
+    return _respond(request, NodeSpec("service", namespace, service=service))
+
+
+@require_GET
+def edge_response_times(request: MeshRequest) -> JsonResponse:
+    """Response times alone, keyed by the edge ids of the matching graph: the histogram
+    queries cost several times the whole graph, so a page can draw first and label later."""
+    try:
+        opts = parse_options(request.GET.dict())
+        graph_request = _graph_request(request, opts)
+    except OptionsError as exc:
+        return _error(str(exc), 400)
+    except PermissionError as exc:
+        return _error(str(exc), 403)
+    client = prometheus_for(request)
+    try:
+        times = response_times(
+            opts,
+            graph_request.windows,
+            prometheus_query(client, opts.query_time),
+            graph_request.scope,
+            graph_request.ambient,
+        )
+    except PrometheusError as exc:
+        return _error(f"metrics unavailable: {exc}", 503)
+    finally:
+        client.close()
+    edges = {}
+    for (source, dest, protocol), value in times.items():
+        edge_id = hash_id(f"{hash_id(source)}.{hash_id(dest)}.{protocol}")
+        edges[edge_id] = f"{value:.0f}"
+    return JsonResponse(
+        {"timestamp": opts.query_time, "responseTime": opts.response_time, "edges": edges}
+    )

@@ -1,0 +1,149 @@
+"""One graph request end to end: plan the queries, run them, build, append, finalize.
+
+Takes plain inputs (options, windows, what the caller may see, a query function and an
+object lister) and returns the traffic map; the API view supplies the real Prometheus and
+Kubernetes behind those callables, tests supply canned answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mesh.graph import build
+from mesh.graph.appenders import (
+    AppenderContext,
+    dead_node,
+    health,
+    idle_node,
+    istio,
+    mesh_check,
+    response_time,
+    security_policy,
+    service_entry,
+    throughput,
+)
+from mesh.graph.model import TrafficMap
+from mesh.graph.objects import ObjectLister
+from mesh.graph.options import GraphOptions
+from mesh.graph.queries import (
+    NamespaceGroup,
+    TrafficQuery,
+    namespace_groups,
+    node_queries,
+    run_in_order,
+    traffic_queries,
+)
+from mesh.prometheus.client import PrometheusClient, Sample
+
+log = logging.getLogger(__name__)
+
+QueryFn = Callable[[str], list[Sample]]
+
+NAMESPACE_APPENDERS = (
+    ("serviceEntry", service_entry.apply),
+    ("deadNode", dead_node.apply),
+    ("responseTime", response_time.apply),
+    ("securityPolicy", security_policy.apply),
+    ("throughput", throughput.apply),
+    ("idleNode", idle_node.apply),
+    ("meshCheck", mesh_check.apply),
+)
+FINALIZERS = (
+    ("istio", istio.apply),
+    ("health", health.apply),
+)
+
+
+def _no_objects(cluster: str, group_version: str, plural: str) -> list[dict]:  # type: ignore[type-arg]
+    return []
+
+
+@dataclass
+class GraphRequest:
+    """Everything a graph needs besides telemetry."""
+
+    opts: GraphOptions
+    windows: Mapping[str, int]  # requested namespace -> rate window in seconds
+    accessible: frozenset[tuple[str, str]]  # (cluster, namespace) the caller may see
+    ambient: frozenset[str] = frozenset()
+    scope: Mapping[str, str] = field(default_factory=dict)
+    objects: ObjectLister = _no_objects
+    control_plane_namespaces: frozenset[str] = frozenset({"istio-system"})
+
+    @property
+    def groups(self) -> list[NamespaceGroup]:
+        return namespace_groups(self.windows, self.ambient)
+
+
+def plan(request: GraphRequest) -> list[TrafficQuery]:
+    """The traffic queries (before appenders); their number depends on the options and the
+    number of namespace groups, never on how many workloads there are."""
+    opts = request.opts
+    if opts.node is not None:
+        node = opts.node
+        seconds = request.windows.get(node.namespace, opts.duration)
+        return node_queries(opts, node, seconds, request.scope, node.namespace in request.ambient)
+    return [q for g in request.groups for q in traffic_queries(opts, g, request.scope)]
+
+
+def prometheus_query(client: PrometheusClient, query_time: int) -> QueryFn:
+    at = datetime.fromtimestamp(query_time)
+
+    def query(text: str) -> list[Sample]:
+        return client.query(text, at)
+
+    return query
+
+
+def build_traffic(request: GraphRequest, query: QueryFn) -> TrafficMap:
+    """Telemetry only: the traffic queries, run concurrently, populated in query order."""
+    tmap = TrafficMap()
+    opts = request.opts
+    for item, samples in run_in_order(plan(request), lambda q: query(q.text)):
+        build.add_samples(tmap, item.metric, samples, opts)
+    return tmap
+
+
+def finish(
+    tmap: TrafficMap, request: GraphRequest, query: QueryFn, skip: frozenset[str] = frozenset()
+) -> TrafficMap:
+    """Appenders and finalizers in Kiali's order, then the service-graph reduction."""
+    opts = request.opts
+    ctx = AppenderContext(
+        opts=opts,
+        requested=frozenset(opts.namespaces),
+        accessible=request.accessible,
+        groups=request.groups
+        if opts.node is None
+        else [
+            NamespaceGroup(
+                (opts.node.namespace,),
+                request.windows.get(opts.node.namespace, opts.duration),
+                opts.node.namespace in request.ambient,
+            )
+        ],
+        query=query,
+        objects=request.objects,
+        scope=request.scope,
+        control_plane_namespaces=request.control_plane_namespaces,
+    )
+    for name, apply in NAMESPACE_APPENDERS:
+        if opts.wants(name) and name not in skip:
+            apply(tmap, ctx)
+    build.mark_outsiders(tmap, ctx.requested, ctx.accessible)
+    for name, apply in FINALIZERS:
+        if opts.wants(name) and name not in skip:
+            apply(tmap, ctx)
+    build.mark_roots(tmap)
+    if opts.graph_type == "service" and opts.node is None:
+        build.reduce_to_service_graph(tmap)
+    return tmap
+
+
+def build_graph(
+    request: GraphRequest, query: QueryFn, skip: frozenset[str] = frozenset()
+) -> TrafficMap:
+    return finish(build_traffic(request, query), request, query, skip)

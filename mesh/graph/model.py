@@ -1,0 +1,142 @@
+"""The traffic map: one networkx MultiDiGraph of nodes and per-protocol edges.
+
+Nodes are keyed by Kiali's internal id (graph.md 2.2) and carry a `Node` under "node";
+edges are keyed by protocol (one edge per source, destination and protocol) and carry an
+`Edge` under "edge". Rates and flags live on those dataclasses so appenders and the JSON
+writer read typed fields instead of loose attribute dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+EGRESS_CLUSTERS = ("PassthroughCluster", "BlackHoleCluster")
+
+
+def ok(value: str | None) -> bool:
+    return bool(value) and value != "unknown"
+
+
+def ok_version(value: str | None) -> bool:
+    return ok(value) and value != "latest"
+
+
+@dataclass(eq=False)
+class Node:
+    id: str
+    node_type: str  # app | workload | service | unknown | aggregate
+    cluster: str
+    namespace: str
+    workload: str = ""
+    app: str = ""
+    version: str = ""
+    service: str = ""
+    aggregate: str = ""
+    rates: dict[str, float] = field(default_factory=dict)
+    dest_services: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # JSON metadata (graph.md 7.2): isRoot, hasCB, hasVS, isServiceEntry, isGateway, ...
+    flags: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    health: Any = None
+    is_egress_cluster: bool = False
+    is_waypoint: bool = False
+
+    def add_rate(self, name: str, value: float) -> None:
+        self.rates[name] = self.rates.get(name, 0.0) + value
+
+    def add_dest_service(self, cluster: str, namespace: str, name: str) -> None:
+        if ok(name):
+            self.dest_services.setdefault(
+                f"{cluster} {namespace} {name}", (cluster, namespace, name)
+            )
+
+
+@dataclass(eq=False)
+class Edge:
+    source: str
+    dest: str
+    protocol: str
+    rates: dict[str, float] = field(default_factory=dict)
+    # code -> {"flags": {flag: rate}, "hosts": {host: rate}}
+    responses: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    seen: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
+    # responseTime, throughput, isMTLS, sourcePrincipal, destPrincipal, healthStatus
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def add_rate(self, name: str, value: float) -> None:
+        self.rates[name] = self.rates.get(name, 0.0) + value
+
+    def add_response(self, code: str, flags: str, host: str, value: float) -> None:
+        entry = self.responses.setdefault(code, {"flags": {}, "hosts": {}})
+        if flags:
+            entry["flags"][flags] = entry["flags"].get(flags, 0.0) + value
+        if host:
+            entry["hosts"][host] = entry["hosts"].get(host, 0.0) + value
+
+    def merge(self, other: Edge) -> None:
+        """Sum another edge's traffic into this one (service graphs, service entries)."""
+        for name, value in other.rates.items():
+            self.add_rate(name, value)
+        for code, parts in other.responses.items():
+            for flag, value in parts["flags"].items():
+                self.add_response(code, flag, "", value)
+            for host, value in parts["hosts"].items():
+                self.add_response(code, "", host, value)
+
+
+class TrafficMap:
+    """The graph under construction; thin helpers over networkx keep the call sites short."""
+
+    def __init__(self) -> None:
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self.graph
+
+    def __len__(self) -> int:
+        return self.graph.number_of_nodes()
+
+    def node(self, node_id: str) -> Node:
+        return self.graph.nodes[node_id]["node"]  # type: ignore[no-any-return]
+
+    def get(self, node_id: str) -> Node | None:
+        attrs = self.graph.nodes.get(node_id)
+        return attrs["node"] if attrs else None
+
+    def add(self, node: Node) -> Node:
+        self.graph.add_node(node.id, node=node)
+        return node
+
+    def nodes(self) -> list[Node]:
+        return [attrs["node"] for _, attrs in self.graph.nodes(data=True)]
+
+    def remove(self, node_id: str) -> None:
+        self.graph.remove_node(node_id)
+
+    def edge(self, source: str, dest: str, protocol: str) -> Edge | None:
+        data = self.graph.get_edge_data(source, dest, protocol)
+        return data["edge"] if data else None
+
+    def add_edge(self, edge: Edge) -> Edge:
+        self.graph.add_edge(edge.source, edge.dest, key=edge.protocol, edge=edge)
+        return edge
+
+    def remove_edge(self, edge: Edge) -> None:
+        self.graph.remove_edge(edge.source, edge.dest, key=edge.protocol)
+
+    def edges(self) -> list[Edge]:
+        return [data["edge"] for _, _, data in self.graph.edges(data=True)]
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return [d["edge"] for _, _, d in self.graph.out_edges(node_id, data=True)]
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return [d["edge"] for _, _, d in self.graph.in_edges(node_id, data=True)]
+
+    def iter_edges(self) -> Iterator[Edge]:
+        for _, _, data in self.graph.edges(data=True):
+            yield data["edge"]

@@ -1,0 +1,260 @@
+"""The traffic map as Kiali's "common" (cytoscape) JSON, graph.md section 7.
+
+Ids are SHA-256 hashes of the internal ids, numbers are strings formatted the way Kiali
+formats them, empty fields are left out as Go's omitempty leaves them out, and boxes are
+compound parent nodes added last, innermost first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from mesh.graph.model import Edge, Node, TrafficMap, ok
+from mesh.graph.options import GraphOptions
+
+NODE_RATES = {
+    "grpc": ("grpcIn", "grpcInNoResponse", "grpcInErr", "grpcOut"),
+    "http": ("httpIn", "httpInNoResponse", "httpIn3xx", "httpIn4xx", "httpIn5xx", "httpOut"),
+    "tcp": ("tcpIn", "tcpOut"),
+}
+EDGE_RATES = {
+    "http": ("http", "httpNoResponse", "http3xx", "http4xx", "http5xx"),
+    "grpc": ("grpc", "grpcNoResponse", "grpcErr"),
+    "tcp": ("tcp",),
+}
+BOOL_FLAGS_BEFORE_VS = (
+    "hasCB",
+    "hasFaultInjection",
+    "hasIngressWaypoint",
+    "hasMirroring",
+    "hasRequestRouting",
+    "hasRequestTimeout",
+    "hasTCPTrafficShifting",
+    "hasTrafficShifting",
+)
+BOOL_FLAGS_AFTER_VS = (
+    "isAmbient",
+    "isDead",
+    "isIdle",
+    "isInaccessible",
+    "isInjected",
+    "isK8sGatewayAPI",
+    "isOutOfMesh",
+    "isOutside",
+    "isRoot",
+    "isWaypoint",
+)
+_BOX_RANK = {"cluster": 0, "namespace": 1, "app": 2}
+
+
+def hash_id(internal: str) -> str:
+    return hashlib.sha256(internal.encode()).hexdigest()
+
+
+def format_rate(value: float) -> str:
+    """At least 2 decimals; below 1, enough to show the first significant digit (max 5)."""
+    precision = 2
+    if 0 < value < 1:
+        needed = math.ceil(-math.log10(value))
+        if needed > precision:
+            precision = min(needed, 5)
+    return f"{value:.{precision}f}"
+
+
+def format_percent(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf"
+    return f"{value:.1f}"
+
+
+def _node_traffic(node: Node) -> list[dict[str, Any]]:
+    traffic = []
+    for protocol, names in NODE_RATES.items():
+        rates = {n: format_rate(node.rates[n]) for n in names if node.rates.get(n, 0) > 0}
+        if rates:
+            traffic.append({"protocol": protocol, "rates": rates})
+    return traffic
+
+
+def node_data(
+    node: Node, parent: str | None = None, with_hash: str | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": with_hash or hash_id(node.id)}
+    if parent:
+        data["parent"] = parent
+    data["nodeType"] = node.node_type
+    data["cluster"] = node.cluster
+    data["namespace"] = node.namespace
+    for name in ("workload", "app", "version", "service", "aggregate"):
+        value = getattr(node, name)
+        if value:
+            data[name] = value
+    if node.dest_services:
+        data["destServices"] = [
+            {"cluster": c, "namespace": n, "name": s}
+            for c, n, s in sorted(node.dest_services.values())
+        ]
+    if node.labels:
+        data["labels"] = dict(node.labels)
+    traffic = _node_traffic(node)
+    if traffic:
+        data["traffic"] = traffic
+    data["healthData"] = node.health
+    flags = node.flags
+    for name in BOOL_FLAGS_BEFORE_VS:
+        if flags.get(name):
+            data[name] = True
+    if flags.get("hasVS"):
+        data["hasVS"] = flags["hasVS"]
+    if flags.get("hasWorkloadEntry"):
+        data["hasWorkloadEntry"] = flags["hasWorkloadEntry"]
+    for name in BOOL_FLAGS_AFTER_VS:
+        if flags.get(name):
+            data[name] = True
+    for name in ("isBox", "isExtension", "isGateway", "isServiceEntry"):
+        if flags.get(name):
+            data[name] = flags[name]
+    return data
+
+
+def edge_data(edge: Edge, source: Node, hashes: dict[str, str]) -> dict[str, Any]:
+    src, dst = hashes[edge.source], hashes[edge.dest]
+    data: dict[str, Any] = {
+        "id": hash_id(f"{src}.{dst}.{edge.protocol}"),
+        "source": src,
+        "target": dst,
+    }
+    meta = edge.meta
+    for name in ("destPrincipal", "sourcePrincipal", "healthStatus"):
+        if meta.get(name):
+            data[name] = meta[name]
+    for name in ("isMTLS", "responseTime", "throughput"):
+        value = meta.get(name)
+        if value:
+            data[name] = f"{value:.0f}"
+    protocol = edge.protocol
+    traffic: dict[str, Any] = {"protocol": protocol}
+    rates = {
+        n: format_rate(edge.rates[n]) for n in EDGE_RATES[protocol] if edge.rates.get(n, 0) > 0
+    }
+    total = edge.rates.get(protocol, 0.0)
+    if protocol in ("http", "grpc") and total > 0:
+        if protocol == "http":
+            errors = sum(edge.rates.get(n, 0.0) for n in ("httpNoResponse", "http4xx", "http5xx"))
+        else:
+            errors = edge.rates.get("grpcNoResponse", 0.0) + edge.rates.get("grpcErr", 0.0)
+        if errors > 0:
+            rates[f"{protocol}PercentErr"] = format_percent(errors / total * 100)
+        out = source.rates.get(f"{protocol}Out", 0.0)
+        rates[f"{protocol}PercentReq"] = format_percent(total / out * 100 if out else math.inf)
+    if rates:
+        traffic["rates"] = rates
+    if total > 0 and edge.responses:
+        responses: dict[str, Any] = {}
+        for code, parts in edge.responses.items():
+            entry: dict[str, Any] = {}
+            if parts["flags"]:
+                entry["flags"] = {
+                    f: format_percent(v / total * 100) for f, v in parts["flags"].items()
+                }
+            if parts["hosts"]:
+                entry["hosts"] = {
+                    h: format_percent(v / total * 100) for h, v in parts["hosts"].items()
+                }
+            responses[code] = entry
+        traffic["responses"] = responses
+    data["traffic"] = traffic
+    return data
+
+
+def _box_nodes(
+    items: list[tuple[Node, dict[str, Any]]], opts: GraphOptions
+) -> list[tuple[Node, dict[str, Any]]]:
+    """Add app, namespace and cluster boxes (graph.md 7.6) and set members' parents."""
+    boxes: list[tuple[Node, dict[str, Any]]] = []
+
+    def inherit(box: dict[str, Any], members: list[dict[str, Any]]) -> None:
+        for flag in ("isOutOfMesh", "isInaccessible", "isOutside"):
+            if any(m.get(flag) for m in members):
+                box[flag] = True
+
+    if "app" in opts.box_by or opts.graph_type in ("app", "versionedApp"):
+        groups: dict[str, list[tuple[Node, dict[str, Any]]]] = {}
+        for node, data in items:
+            if ok(node.app) and node.node_type != "box":
+                groups.setdefault(f"box_{node.cluster}_{node.namespace}_{node.app}", []).append(
+                    (node, data)
+                )
+        for key, members in groups.items():
+            if len(members) < 2:
+                continue
+            first = members[0][0]
+            box = Node(key, "box", first.cluster, first.namespace, app=first.app)
+            box.flags["isBox"] = "app"
+            box.health = next(
+                (m[0].flags.get("appHealth") for m in members if m[0].flags.get("appHealth")), None
+            )
+            data = node_data(box)
+            for _, member in members:
+                member["parent"] = data["id"]
+            inherit(data, [m for _, m in members])
+            boxes.append((box, data))
+    for kind in ("namespace", "cluster"):
+        if kind not in opts.box_by:
+            continue
+        groups = {}
+        for node, data in items + boxes:
+            if "parent" in data:
+                continue
+            if kind == "namespace" and node.namespace != "unknown":
+                groups.setdefault(f"box_{node.cluster}_{node.namespace}", []).append((node, data))
+            elif kind == "cluster" and node.cluster != "unknown":
+                groups.setdefault(f"box_{node.cluster}", []).append((node, data))
+        if len(groups) < 2:
+            continue
+        for key, members in groups.items():
+            if len(members) < 2:
+                continue
+            first = members[0][0]
+            box = Node(key, "box", first.cluster, first.namespace if kind == "namespace" else "")
+            box.flags["isBox"] = kind
+            data = node_data(box)
+            for _, member in members:
+                member["parent"] = data["id"]
+            inherit(data, [m for _, m in members])
+            boxes.append((box, data))
+    return boxes
+
+
+def _node_sort_key(pair: tuple[Node, dict[str, Any]]) -> tuple[Any, ...]:
+    node, data = pair
+    return (
+        _BOX_RANK.get(data.get("isBox", ""), 3),
+        node.cluster,
+        node.namespace,
+        node.app,
+        node.version,
+        node.service,
+        node.workload,
+    )
+
+
+def to_json(tmap: TrafficMap, opts: GraphOptions) -> dict[str, Any]:
+    """The whole response body: timestamp, duration, graphType and elements."""
+    hashes = {node.id: hash_id(node.id) for node in tmap.nodes()}
+    items = [(node, node_data(node, with_hash=hashes[node.id])) for node in tmap.nodes()]
+    items += _box_nodes(items, opts)
+    items.sort(key=_node_sort_key)
+    edges = [edge_data(e, tmap.node(e.source), hashes) for e in tmap.iter_edges()]
+    edges.sort(key=lambda d: (d["source"], d["target"], d["traffic"]["protocol"]))
+    return {
+        "timestamp": opts.query_time,
+        "duration": opts.duration,
+        "graphType": opts.graph_type,
+        "elements": {
+            "nodes": [{"data": data} for _, data in items],
+            "edges": [{"data": data} for data in edges],
+        },
+    }
