@@ -1,5 +1,25 @@
 """Routes of the inventory pages (overview, namespaces, apps, workloads, services) and their API."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from mesh.api import inventory as api
+from mesh.views import inventory as pages
+
+urlpatterns: list[URLPattern] = [
+    path("overview/", pages.overview_page, name="overview"),
+    path("namespaces/", pages.namespaces_page, name="namespaces"),
+    path("namespaces/<str:namespace>/", pages.namespace_page, name="namespace"),
+    path("applications/", pages.applications_page, name="applications"),
+    path("workloads/", pages.workloads_page, name="workloads"),
+    path("services/", pages.services_page, name="services"),
+    path("api/namespaces", api.namespaces, name="api-namespaces"),
+    path("api/clusters/apps", api.cluster_apps, name="api-cluster-apps"),
+    path("api/clusters/workloads", api.cluster_workloads, name="api-cluster-workloads"),
+    path("api/clusters/services", api.cluster_services, name="api-cluster-services"),
+    path("api/clusters/health", api.cluster_health, name="api-cluster-health"),
+    path(
+        "api/namespaces/<str:namespace>/workloads/<str:workload>",
+        api.workload_detail,
+        name="api-workload",
+    ),
+]

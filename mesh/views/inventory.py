@@ -1,0 +1,131 @@
+"""The Overview, Namespaces, Applications, Workloads and Services pages."""
+
+from __future__ import annotations
+
+import time
+
+from django.http import HttpResponse, QueryDict
+from django.views.decorators.http import require_GET
+
+from kiali_site.access import cluster_for, namespace_for
+from kiali_site.context import MeshRequest
+from kiali_site.rendering import render_page
+from mesh.health.model import LABELS
+from mesh.inventory.listing import (
+    entity_rows,
+    filter_namespace_rows,
+    filter_rows,
+    namespace_rows,
+)
+from mesh.inventory.summary import overview
+from mesh.views.inventory_data import HEALTH_VALUES, InventoryData, list_filters, load_inventory
+
+LIST_PAGES = {
+    "app": ("Applications", "applications"),
+    "workload": ("Workloads", "workloads"),
+    "service": ("Services", "services"),
+}
+
+
+def _sort_links(request: MeshRequest, columns: list[str]) -> dict[str, str]:
+    """Per sortable column, the query string that sorts by it (toggling the order)."""
+    current = request.GET.get("sort", "name")
+    descending = request.GET.get("order") == "desc"
+    links = {}
+    for column in columns:
+        query: QueryDict = request.GET.copy()
+        query["sort"] = column
+        query["order"] = (
+            "asc" if column == current and descending else ("desc" if column == current else "asc")
+        )
+        links[column] = "?" + query.urlencode()
+    return links
+
+
+def _common(request: MeshRequest, data: InventoryData) -> dict[str, object]:
+    oldest = data.health.oldest
+    return {
+        "data": data,
+        "scope": data.scope,
+        "multi_cluster": data.multi_cluster,
+        "health_age": int(time.time() - oldest) if oldest else None,
+        "health_durations": data.health.durations,
+        "health_values": [(v, LABELS[v]) for v in HEALTH_VALUES],
+        "query": request.GET,
+        "sort": request.GET.get("sort", "name"),
+        "order": request.GET.get("order", "asc"),
+    }
+
+
+@require_GET
+def overview_page(request: MeshRequest) -> HttpResponse:
+    data = load_inventory(request)
+    summary = overview(data.scope.clusters, data.snapshots, data.visible, data.health, data.errors)
+    context = _common(request, data) | {"summary": summary}
+    return render_page(request, "inventory/overview.html", context)
+
+
+@require_GET
+def namespaces_page(request: MeshRequest) -> HttpResponse:
+    data = load_inventory(request)
+    filters = list_filters(request)
+    rows = filter_namespace_rows(namespace_rows(data.snapshots, data.visible, data.health), filters)
+    context = _common(request, data) | {
+        "rows": rows,
+        "filters": filters,
+        "sort_links": _sort_links(request, ["name", "cluster", "health"]),
+    }
+    return render_page(request, "inventory/namespaces.html", context)
+
+
+@require_GET
+def namespace_page(request: MeshRequest, namespace: str) -> HttpResponse:
+    cluster = request.GET.get("clusterName") or request.mesh.registry.home
+    cluster_for(request, cluster)
+    namespace_for(request, cluster, namespace)
+    data = load_inventory(request, clusters=[cluster])
+    data.visible = {cluster: [namespace]}
+    rows = namespace_rows(data.snapshots, data.visible, data.health)
+    snapshot = data.snapshots.get(cluster)
+    inventory = snapshot.namespaces.get(namespace) if snapshot else None
+    context = _common(request, data) | {
+        "cluster": cluster,
+        "namespace": namespace,
+        "row": rows[0] if rows else None,
+        "inventory": inventory,
+    }
+    return render_page(request, "inventory/namespace.html", context)
+
+
+def _list_page(request: MeshRequest, kind: str) -> HttpResponse:
+    data = load_inventory(request)
+    filters = list_filters(request)
+    rows = filter_rows(entity_rows(kind, data.snapshots, data.visible, data.health), filters)
+    title, url_name = LIST_PAGES[kind]
+    columns = ["health", "name", "namespace", "cluster", "details"]
+    if kind == "workload":
+        columns.append("type")
+    context = _common(request, data) | {
+        "kind": kind,
+        "title": title,
+        "url_name": url_name,
+        "rows": rows,
+        "filters": filters,
+        "sort_links": _sort_links(request, columns),
+    }
+    return render_page(request, "inventory/list.html", context)
+
+
+@require_GET
+def applications_page(request: MeshRequest) -> HttpResponse:
+    return _list_page(request, "app")
+
+
+@require_GET
+def workloads_page(request: MeshRequest) -> HttpResponse:
+    return _list_page(request, "workload")
+
+
+@require_GET
+def services_page(request: MeshRequest) -> HttpResponse:
+    return _list_page(request, "service")

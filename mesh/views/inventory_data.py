@@ -1,0 +1,90 @@
+"""What every inventory page and endpoint reads, after access checks: snapshots and health.
+
+The scope (clusters and visible namespaces) comes first; snapshots are read with the
+console's service account and narrowed to that scope here, so nothing outside it reaches a
+template or a JSON answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from kiali_site.context import MeshRequest
+from kiali_site.scope import PageScope, page_scope
+from mesh.clusters.access import KubeconfigError
+from mesh.health.serving import HealthLookup, cached_health, health_for_pages
+from mesh.health.tasks import queue_refresh
+from mesh.inventory.listing import ListFilters
+from mesh.inventory.model import ClusterSnapshot
+from mesh.inventory.store import snapshot_for
+from mesh.kube.errors import KubeError
+from mesh.views.common import prometheus_for
+
+HEALTH_VALUES = ("Failure", "Degraded", "Not Ready", "Healthy", "NA")
+
+
+@dataclass
+class InventoryData:
+    scope: PageScope
+    visible: dict[str, list[str]]  # cluster -> namespace names the page shows
+    snapshots: dict[str, ClusterSnapshot]
+    health: HealthLookup
+    errors: dict[str, str] = field(default_factory=dict)  # cluster -> reason
+    multi_cluster: bool = False
+
+    @property
+    def health_errors(self) -> dict[str, str]:
+        return self.health.errors
+
+
+def load_inventory(
+    request: MeshRequest, *, health: str = "pages", clusters: list[str] | None = None
+) -> InventoryData:
+    """`health`: "pages" (cache, on-demand for misses), "cache" (cache only, the API's rule)
+    or "none". `clusters` narrows to one cluster (the API's clusterName)."""
+    scope = page_scope(request)
+    visible: dict[str, list[str]] = defaultdict(list)
+    for ns in scope.chosen():
+        if clusters is None or ns.cluster in clusters:
+            visible[ns.cluster].append(ns.name)
+    errors = dict(scope.errors)
+    snapshots: dict[str, ClusterSnapshot] = {}
+    registry = request.mesh.registry
+    config = request.mesh.config
+    for cluster in visible:
+        try:
+            client = registry.access[cluster].service_client()
+            snapshots[cluster] = snapshot_for(client, cluster, config)
+        except (KubeError, KubeconfigError) as exc:
+            errors[cluster] = getattr(exc, "message", str(exc))
+    if health == "pages":
+        lookup = health_for_pages(
+            snapshots, visible, lambda: prometheus_for(request), config, time.time()
+        )
+        if lookup.computed_on_demand:
+            queue_refresh()
+    elif health == "cache":
+        lookup = cached_health(visible)
+    else:
+        lookup = HealthLookup()
+    return InventoryData(
+        scope=scope,
+        visible=dict(visible),
+        snapshots=snapshots,
+        health=lookup,
+        errors=errors,
+        multi_cluster=registry.is_multi_cluster,
+    )
+
+
+def list_filters(request: MeshRequest, default_sort: str = "name") -> ListFilters:
+    health = request.GET.get("health", "")
+    return ListFilters(
+        name=request.GET.get("name", "")[:200],
+        health=health if health in HEALTH_VALUES else "",
+        label=request.GET.get("label", "")[:200],
+        sort=request.GET.get("sort", default_sort),
+        descending=request.GET.get("order") == "desc",
+    )
