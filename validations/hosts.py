@@ -132,8 +132,10 @@ class ServiceEntryHosts:
             for host in as_list(spec(se).get("hosts")):
                 host = str(host)
                 self._suffixes.add(host[1:] if host.startswith("*") else host)
+        self._lengths = sorted({len(s) for s in self._suffixes})
 
     def matches(self, host: str) -> bool:
-        if not self._suffixes:
-            return False
-        return any(host[i:] in self._suffixes for i in range(len(host) + 1))
+        size = len(host)
+        return any(
+            length <= size and host[size - length :] in self._suffixes for length in self._lengths
+        )

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from validations.hosts import ServiceRegistry
+from validations.hosts import Host, ServiceRegistry, parse_host
 from validations.model import ValidationContext, Workload
 from validations.objects import as_map, labels_of, name_of, ns_of, spec
 
@@ -33,6 +33,16 @@ class ClusterIndex:
         self.identities = self._identities()
         self.trust_domains = {ctx.mesh.trust_domain, *ctx.mesh.trust_domain_aliases}
         self.app_names = {(wl.namespace, self.app_name(wl)) for wl in ctx.workloads}
+        self._hosts: dict[tuple[str, str], Host] = {}
+
+    def host(self, raw: str, namespace: str) -> Host:
+        """parse_host relative to `namespace`, memoised: every viewpoint pass asks again."""
+        found = self._hosts.get((raw, namespace))
+        if found is None:
+            found = self._hosts[(raw, namespace)] = parse_host(
+                raw, namespace, self.namespaces, self.domain
+            )
+        return found
 
     def _identities(self) -> set[str]:
         """SA identities of workloads that actually run (spec §3.1: unused SAs don't count)."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from validations.hosts import ServiceEntryHosts, parse_host, wildcard_covers
+from validations.hosts import ServiceEntryHosts, wildcard_covers
 from validations.index import ClusterIndex
 from validations.objects import as_list, as_map, ns_of, spec
 
@@ -69,7 +69,7 @@ class SidecarImports:
     def imports(self, raw_host: str, config_ns: str) -> bool:
         if not self.entries:
             return True
-        host = parse_host(raw_host, config_ns, self.idx.namespaces, self.idx.domain)
+        host = self.idx.host(raw_host, config_ns)
         matched = False
         for excluded, ns_part, dns in self.entries:
             if self._matches(host, config_ns, ns_part, dns):

@@ -53,7 +53,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": "sqlite:////nonexistent/dir/db.sqlite3"}
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "validate", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
@@ -65,31 +69,59 @@ def test_call_command_prints_one_json_element_per_validated_object(tmp_path, cap
     rows = json.loads(capsys.readouterr().out)
     vs = next(r for r in rows if r["kind"] == "VirtualService")
     assert vs == {
-        "kind": "VirtualService", "namespace": "bookinfo", "name": "reviews", "valid": False,
+        "kind": "VirtualService",
+        "namespace": "bookinfo",
+        "name": "reviews",
+        "valid": False,
         "checks": [
-            {"code": "KIA1102", "severity": "error", "path": "spec/gateways[0]",
-             "message": vs["checks"][0]["message"]},
-            {"code": "KIA1107", "severity": "warning", "path": "spec/http[0]/route[0]/destination",
-             "message": vs["checks"][1]["message"]},
+            {
+                "code": "KIA1102",
+                "severity": "error",
+                "path": "spec/gateways[0]",
+                "message": vs["checks"][0]["message"],
+            },
+            {
+                "code": "KIA1107",
+                "severity": "warning",
+                "path": "spec/http[0]/route[0]/destination",
+                "message": vs["checks"][1]["message"],
+            },
         ],
     }
     assert {r["kind"] for r in rows} == {"VirtualService", "Service"}
 
 
 def test_objects_without_namespace_take_the_namespace_option(tmp_path, capsys):
-    call_command("validate", "--output", "json", "--namespace", "bookinfo",
-                 write(tmp_path, "dr.yaml", CLEAN_DR), write(tmp_path, "svc.yaml", SERVICE))
+    call_command(
+        "validate",
+        "--output",
+        "json",
+        "--namespace",
+        "bookinfo",
+        write(tmp_path, "dr.yaml", CLEAN_DR),
+        write(tmp_path, "svc.yaml", SERVICE),
+    )
     rows = json.loads(capsys.readouterr().out)
-    assert {"kind": "DestinationRule", "namespace": "bookinfo", "name": "reviews", "valid": True,
-            "checks": []} in rows
+    assert {
+        "kind": "DestinationRule",
+        "namespace": "bookinfo",
+        "name": "reviews",
+        "valid": True,
+        "checks": [],
+    } in rows
 
 
 def test_kind_list_documents_are_unpacked(tmp_path, capsys):
     items = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
         "- " + doc.replace("\n", "\n  ").rstrip() + "\n" for doc in (SERVICE, CLEAN_DR)
     )
-    call_command("validate", "--output", "json", "--namespace", "bookinfo", write(tmp_path, "l.yaml", items))
-    assert {r["kind"] for r in json.loads(capsys.readouterr().out)} == {"Service", "DestinationRule"}
+    call_command(
+        "validate", "--output", "json", "--namespace", "bookinfo", write(tmp_path, "l.yaml", items)
+    )
+    assert {r["kind"] for r in json.loads(capsys.readouterr().out)} == {
+        "Service",
+        "DestinationRule",
+    }
 
 
 def test_text_report_names_objects_and_counts(tmp_path, capsys):
@@ -101,7 +133,12 @@ def test_text_report_names_objects_and_counts(tmp_path, capsys):
 
 
 def test_exit_status_is_0_without_errors_and_runs_without_a_database(tmp_path):
-    result = run_cli("--namespace", "bookinfo", write(tmp_path, "dr.yaml", CLEAN_DR), write(tmp_path, "s.yaml", SERVICE))
+    result = run_cli(
+        "--namespace",
+        "bookinfo",
+        write(tmp_path, "dr.yaml", CLEAN_DR),
+        write(tmp_path, "s.yaml", SERVICE),
+    )
     assert result.returncode == 0, result.stderr
     assert "objects validated: 0 errors" in result.stdout
 

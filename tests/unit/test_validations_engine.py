@@ -11,8 +11,13 @@ from validations.offline import context_from_objects, to_json
 
 
 def vs(name="vs", host="ghost", **meta):
-    return obj("VirtualService", name, hosts=["reviews"],
-               http=[{"route": [{"destination": {"host": host}, "weight": 50}]}], **meta)
+    return obj(
+        "VirtualService",
+        name,
+        hosts=["reviews"],
+        http=[{"route": [{"destination": {"host": host}, "weight": 50}]}],
+        **meta,
+    )
 
 
 def test_objects_without_findings_get_an_empty_valid_record():
@@ -47,21 +52,31 @@ def test_empty_ignore_annotation_drops_every_check():
 
 
 def test_ignore_annotation_works_for_services_and_workloads():
-    svc = {"apiVersion": "v1", "kind": "Service",
-           "metadata": {"name": "web", "namespace": "bookinfo",
-                        "annotations": {"kiali.io/ignore-validations": "KIA0601"}},
-           "spec": {"selector": {"app": "web"}, "ports": [{"name": "web", "port": 80}]}}
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "web",
+            "namespace": "bookinfo",
+            "annotations": {"kiali.io/ignore-validations": "KIA0601"},
+        },
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "web", "port": 80}]},
+    }
     assert codes_of(run(*base(), svc), "Service", "web") == set()
 
 
 def test_findings_from_several_viewpoints_are_merged_without_duplicates():
-    results = run(*base(), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "third"}}, vs())
+    results = run(
+        *base(), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "third"}}, vs()
+    )
     checks = checks_of(results, "VirtualService", "vs")
     assert len(checks) == len(set(checks))
 
 
 def test_records_are_sorted_by_kind_namespace_name_and_checks_by_path_then_code():
-    loaded = context_from_objects([*base(), vs("b"), vs("a"), obj("Gateway", "gw", selector={"x": "y"})])
+    loaded = context_from_objects(
+        [*base(), vs("b"), vs("a"), obj("Gateway", "gw", selector={"x": "y"})]
+    )
     records = validate(loaded.context)
     keys = [r.key for r in records]
     assert keys == sorted(keys)
@@ -92,4 +107,6 @@ def test_summaries_count_per_namespace_without_workloads():
     records = validate(context_from_objects([*base(), vs()]).context)
     summary = summarize(records)[("default", "bookinfo")]
     assert summary.errors == 0 and summary.warnings == 2
-    assert summary.objects == len([r for r in records if r.namespace == "bookinfo" and r.kind != "Workload"])
+    assert summary.objects == len(
+        [r for r in records if r.namespace == "bookinfo" and r.kind != "Workload"]
+    )

@@ -104,8 +104,13 @@ def test_service_export_rules(export, viewer, visible):
 
 
 def test_registry_lookups_honour_the_export_annotation():
-    svc = {"metadata": {"name": "reviews", "namespace": "bookinfo",
-                        "annotations": {"networking.istio.io/exportTo": "."}}}
+    svc = {
+        "metadata": {
+            "name": "reviews",
+            "namespace": "bookinfo",
+            "annotations": {"networking.istio.io/exportTo": "."},
+        }
+    }
     registry = ServiceRegistry([svc], D, [])
     assert registry.find("reviews.bookinfo.svc.cluster.local", "bookinfo") is svc
     assert registry.find("reviews.bookinfo.svc.cluster.local", "other") is None

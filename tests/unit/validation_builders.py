@@ -140,14 +140,20 @@ def run(
 
 
 def codes_of(
-    results: dict[tuple[str, str, str], ObjectValidation], kind: str, name: str, ns: str = "bookinfo"
+    results: dict[tuple[str, str, str], ObjectValidation],
+    kind: str,
+    name: str,
+    ns: str = "bookinfo",
 ) -> set[str]:
     record = results.get((kind, ns, name))
     return {c.code for c in record.checks} if record else set()
 
 
 def checks_of(
-    results: dict[tuple[str, str, str], ObjectValidation], kind: str, name: str, ns: str = "bookinfo"
+    results: dict[tuple[str, str, str], ObjectValidation],
+    kind: str,
+    name: str,
+    ns: str = "bookinfo",
 ) -> list[tuple[str, str, str]]:
     record = results[(kind, ns, name)]
     return [(c.code, c.severity, c.path) for c in record.checks]

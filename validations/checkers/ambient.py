@@ -13,7 +13,6 @@ from validations.ambient import (
     targets_not_enrolled,
 )
 from validations.codes import finding
-from validations.hosts import parse_host
 from validations.index import ClusterIndex
 from validations.model import Finding
 from validations.objects import as_list, as_map, labels_of, name_of, ns_of, spec
@@ -91,7 +90,7 @@ def _placement(
     for i, raw in enumerate(hosts):
         if not raw or raw == "*":
             continue
-        host = parse_host(raw, ns, idx.namespaces, idx.domain)
+        host = idx.host(raw, ns)
         svc = idx.registry.get(host.service, host.namespace) if host.internal else None
         if svc is None or not idx.is_ambient_ns(host.namespace):
             continue

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from validations.codes import INFO, WARNING, finding
-from validations.hosts import Host, filter_by_host, parse_host, wildcard_covers
+from validations.hosts import Host, filter_by_host, wildcard_covers
 from validations.index import ClusterIndex
 from validations.model import Finding
 from validations.mtls import (
@@ -121,7 +121,7 @@ def _host_known(idx: ClusterIndex, scope: Scope, raw: str, ns: str) -> bool:
         return True
     if raw.count(".") == 1 and raw.split(".")[1] != ns and raw.split(".")[1] not in idx.namespaces:
         return True
-    host = parse_host(raw, ns, idx.namespaces, idx.domain)
+    host = idx.host(raw, ns)
     if scope.se_hosts.matches(host.printed):
         return True
     if _declared_by_virtual_service(idx, scope, host):
@@ -136,7 +136,7 @@ def _declared_by_virtual_service(idx: ClusterIndex, scope: Scope, host: Host) ->
         wildcards: list[str] = []
         for vs in scope.virtual_services:
             for raw in as_list(spec(vs).get("hosts")):
-                vs_host = parse_host(str(raw), ns_of(vs), idx.namespaces, idx.domain)
+                vs_host = idx.host(str(raw), ns_of(vs))
                 if str(raw) == "*":
                     wildcards.append("*")
                 elif vs_host.wildcard:

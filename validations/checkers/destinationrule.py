@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from validations.codes import INFO, WARNING, finding
-from validations.hosts import Host, parse_host, parse_host_simple, wildcard_covers
+from validations.hosts import Host, parse_host_simple, wildcard_covers
 from validations.index import ClusterIndex
 from validations.model import Finding
 from validations.mtls import (
@@ -29,11 +29,12 @@ TLS_PATH = "spec/trafficPolicy/tls/mode"
 
 def check_scope(idx: ClusterIndex, scope: Scope) -> list[Finding]:
     imported = scope.imported(KIND, scope.destination_rules)
+    mutual = [d for d in imported if dr_mode(d) == "ISTIO_MUTUAL"]
     routed = _routed_subsets(idx, scope)
     out: list[Finding] = []
     for dr in scope.destination_rules:
         out += _registry(idx, scope, dr, routed)
-        out += _mtls_override(idx, dr, imported)
+        out += _mtls_override(idx, dr, mutual)
         out += _mtls_consistency(idx, scope, dr)
     out += _host_subset_clashes(idx, imported)
     return out
@@ -44,7 +45,7 @@ def _routed_subsets(idx: ClusterIndex, scope: Scope) -> set[tuple[str, str]]:
     routed = set()
     for vs in scope.virtual_services:
         for _, dest in destinations(vs):
-            host = parse_host(str(dest.get("host") or ""), ns_of(vs), idx.namespaces, idx.domain)
+            host = idx.host(str(dest.get("host") or ""), ns_of(vs))
             routed.add((host.printed, str(dest.get("subset") or "")))
     return routed
 
@@ -68,7 +69,7 @@ def _registry(
     idx: ClusterIndex, scope: Scope, dr: Mapping[str, Any], routed: set[tuple[str, str]]
 ) -> list[Finding]:
     ns, name = ns_of(dr), name_of(dr)
-    host = parse_host(dr_host(dr), ns, idx.namespaces, idx.domain)
+    host = idx.host(dr_host(dr), ns)
     if not _host_known(idx, scope, host, ns):
         severity = WARNING if idx.ctx.mesh.allow_any else None
         return [finding(KIND, ns, name, "KIA0202", "spec/host", severity=severity)]
@@ -117,15 +118,16 @@ def _has_tls(dr: Mapping[str, Any]) -> bool:
 
 
 def _mtls_override(
-    idx: ClusterIndex, dr: Mapping[str, Any], imported: list[Mapping[str, Any]]
+    idx: ClusterIndex, dr: Mapping[str, Any], mutual: list[Mapping[str, Any]]
 ) -> list[Finding]:
-    if _has_tls(dr):
+    """KIA0204 against the visible, imported ISTIO_MUTUAL rules (spec §6.2)."""
+    if not mutual or _has_tls(dr):
         return []
     domain = idx.domain
     mine = parse_host_simple(dr_host(dr), ns_of(dr), domain)
     overriding = []
-    for other in imported:
-        if other is dr or dr_mode(other) != "ISTIO_MUTUAL":
+    for other in mutual:
+        if other is dr:
             continue
         host = dr_host(other)
         if is_mesh_wide_dr(other) or is_ns_wide_dr(other, ns_of(other), domain):
@@ -181,7 +183,7 @@ def _host_subset_clashes(idx: ClusterIndex, rules: list[Mapping[str, Any]]) -> l
     for dr in rules:
         if _excluded_from_clashes(idx, dr):
             continue
-        host = parse_host(dr_host(dr), ns_of(dr), idx.namespaces, idx.domain).printed
+        host = idx.host(dr_host(dr), ns_of(dr)).printed
         names = {str(as_map(s).get("name")) for s in as_list(spec(dr).get("subsets"))}
         entries.append((key(KIND, dr), host, names or None))
     by_host: dict[str, list[int]] = defaultdict(list)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from validations.codes import WARNING, finding
-from validations.hosts import Host, parse_host, wildcard_covers
+from validations.hosts import Host, wildcard_covers
 from validations.index import ClusterIndex
 from validations.model import Finding
 from validations.objects import as_list, as_map, key, name_of, ns_of, others, spec
@@ -77,7 +77,7 @@ def _route_shapes(idx: ClusterIndex, vs: Mapping[str, Any]) -> list[Finding]:
             if not dest:
                 complete = False  # Kiali stops the whole route's scan here
                 break
-            host = parse_host(str(dest.get("host") or ""), ns, idx.namespaces, idx.domain)
+            host = idx.host(str(dest.get("host") or ""), ns)
             seen[(host.printed, str(dest.get("subset") or ""))].append(j)
         if not complete:
             continue
@@ -104,7 +104,7 @@ def check_scope(idx: ClusterIndex, scope: Scope) -> list[Finding]:
             raw = str(dest.get("host") or "")
             if not raw:
                 continue
-            host = parse_host(raw, ns, idx.namespaces, idx.domain)
+            host = idx.host(raw, ns)
             known = scope.se_hosts.matches(host.printed) or (
                 host.internal and idx.registry.find(host.printed, ns) is not None
             )
@@ -123,9 +123,7 @@ class _SubsetIndex:
         self.wildcards: list[tuple[str, str, set[str]]] = []
         for dr in rules:
             names = {str(as_map(s).get("name")) for s in as_list(spec(dr).get("subsets"))}
-            host = parse_host(
-                str(spec(dr).get("host") or ""), ns_of(dr), idx.namespaces, idx.domain
-            )
+            host = idx.host(str(spec(dr).get("host") or ""), ns_of(dr))
             if host.wildcard:
                 self.wildcards.append((host.raw, host.printed, names))
             else:
@@ -149,7 +147,7 @@ def _host_clashes(idx: ClusterIndex, services: list[Mapping[str, Any]]) -> list[
         me = key(KIND, vs)
         gateways: list[str | None] = [str(g) for g in as_list(spec(vs).get("gateways"))] or [None]
         for raw in as_list(spec(vs).get("hosts")):
-            host = parse_host(str(raw), ns_of(vs), idx.namespaces, idx.domain)
+            host = idx.host(str(raw), ns_of(vs))
             for gw in gateways:
                 buckets[(gw, host.domain, host.namespace)][host.service].add(me)
     flagged: dict[tuple[str, str, str], set[tuple[str, str, str]]] = defaultdict(set)
