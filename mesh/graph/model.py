@@ -93,6 +93,7 @@ class TrafficMap:
 
     def __init__(self) -> None:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._nodes: dict[str, Node] = {}  # the same nodes, for lookups on the hot path
 
     def __contains__(self, node_id: str) -> bool:
         return node_id in self.graph
@@ -101,21 +102,22 @@ class TrafficMap:
         return self.graph.number_of_nodes()
 
     def node(self, node_id: str) -> Node:
-        return self.graph.nodes[node_id]["node"]  # type: ignore[no-any-return]
+        return self._nodes[node_id]
 
     def get(self, node_id: str) -> Node | None:
-        attrs = self.graph.nodes.get(node_id)
-        return attrs["node"] if attrs else None
+        return self._nodes.get(node_id)
 
     def add(self, node: Node) -> Node:
         self.graph.add_node(node.id, node=node)
+        self._nodes[node.id] = node
         return node
 
     def nodes(self) -> list[Node]:
-        return [attrs["node"] for _, attrs in self.graph.nodes(data=True)]
+        return list(self._nodes.values())
 
     def remove(self, node_id: str) -> None:
         self.graph.remove_node(node_id)
+        del self._nodes[node_id]
 
     def edge(self, source: str, dest: str, protocol: str) -> Edge | None:
         data = self.graph.get_edge_data(source, dest, protocol)

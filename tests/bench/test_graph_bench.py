@@ -1,0 +1,195 @@
+"""Graph benchmark: 1,000 workloads and 5,000 edges over 2 clusters, backfilled into a real
+Prometheus. Prints figures; asserts nothing about time (targets: build < 500 ms, peak memory
+< 300 MB, total within 1.2x of the queries' own time).
+
+Run with: .venv/bin/pytest tests/bench/test_graph_bench.py -s -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiali_site.config import PrometheusConfig
+from mesh.graph.engine import GraphRequest, build_graph, plan, prometheus_query
+from mesh.graph.options import parse_options
+from mesh.graph.queries import GB_MSG, MAX_WORKERS
+from mesh.graph.render import to_json
+from mesh.prometheus.client import PrometheusClient
+from mesh.sim.prometheus_server import backfill, start_prometheus
+
+pytestmark = pytest.mark.prometheus
+
+CLUSTERS = ("east", "west")
+NAMESPACES = 20
+WORKLOADS = 1000
+EDGES = 5000
+LABELS = GB_MSG.split(",")
+
+
+def topology(seed: int = 7) -> tuple[list[tuple[str, str, str]], list[tuple[int, int, str]]]:
+    rng = random.Random(seed)
+    workloads = []
+    for i in range(WORKLOADS):
+        ns = i % NAMESPACES
+        workloads.append((CLUSTERS[ns % 2], f"ns{ns:02d}", f"wl{i:04d}"))
+    edges: set[tuple[int, int, str]] = set()
+    while len(edges) < EDGES:
+        a = rng.randrange(WORKLOADS)
+        # mostly within the namespace, some across namespaces (and so across clusters)
+        b = a + NAMESPACES * rng.randint(1, 5) if rng.random() < 0.8 else rng.randrange(WORKLOADS)
+        b %= WORKLOADS
+        if a == b:
+            continue
+        roll = rng.random()
+        edges.add((a, b, "tcp" if roll < 0.1 else "grpc" if roll < 0.2 else "http"))
+    return workloads, sorted(edges)
+
+
+def openmetrics(now: float) -> str:
+    workloads, edges = topology()
+    lines = [
+        "# TYPE istio_requests counter",
+        "# TYPE istio_tcp_received_bytes counter",
+    ]
+    points = [now - 600 + 60 * k for k in range(11)]
+    requests_lines, tcp_lines = [], []
+    for a, b, protocol in edges:
+        sc, sns, swl = workloads[a]
+        dc, dns, dwl = workloads[b]
+        svc = dwl.replace("wl", "svc")
+        values = [
+            sc,
+            sns,
+            swl,
+            swl,
+            "v1",
+            dc,
+            dns,
+            f"{svc}.{dns}.svc.cluster.local",
+            svc,
+            dns,
+            dwl,
+            dwl,
+            "v1",
+        ]
+        base = ",".join(f'{k}="{v}"' for k, v in zip(LABELS, values, strict=True))
+        for reporter in ("source", "destination"):
+            if protocol == "tcp":
+                labels = f'{{app="x",reporter="{reporter}",{base},response_flags="-"}}'
+                tcp_lines += [
+                    f"istio_tcp_received_bytes_total{labels} {1000 * (t - points[0]):.0f} {t:.0f}"
+                    for t in points
+                ]
+                continue
+            codes = [("200", 0.95), ("503", 0.05)] if b % 7 == 0 else [("200", 1.0)]
+            for code, share in codes:
+                grpc = ',grpc_response_status="0"' if protocol == "grpc" else ""
+                labels = (
+                    f'{{reporter="{reporter}",{base},request_protocol="{protocol}",'
+                    f'response_code="{code}"{grpc},response_flags="-"}}'
+                )
+                requests_lines += [
+                    f"istio_requests_total{labels} {2 * share * (t - points[0]):.3f} {t:.0f}"
+                    for t in points
+                ]
+    # OpenMetrics wants each family's samples together.
+    return "\n".join([lines[0], *requests_lines, lines[1], *tcp_lines, "# EOF", ""])
+
+
+@pytest.fixture(scope="module")
+def synthetic_prometheus(tmp_path_factory: pytest.TempPathFactory):
+    workdir = tmp_path_factory.mktemp("graph-bench")
+    now = time.time() - 30
+    started = time.perf_counter()
+    backfill(Path(workdir), openmetrics(now))
+    running = start_prometheus(Path(workdir), [], retention="2d")
+    print(f"\nbackfill + start: {time.perf_counter() - started:.1f}s")
+    yield running, int(now)
+    running.stop()
+
+
+def test_graph_figures(synthetic_prometheus):
+    running, now = synthetic_prometheus
+    namespaces = [f"ns{i:02d}" for i in range(NAMESPACES)]
+    opts = parse_options(
+        {
+            "namespaces": ",".join(namespaces),
+            "queryTime": str(now),
+            "duration": "5m",
+            "appenders": "deadNode,istio,meshCheck,serviceEntry",
+        },
+    )
+    accessible = frozenset((c, ns) for c in CLUSTERS for ns in namespaces)
+    graph_request = GraphRequest(opts, {ns: opts.duration for ns in namespaces}, accessible)
+    queries = plan(graph_request)
+    few = parse_options({"namespaces": "ns00", "queryTime": str(now)})
+    print(
+        f"PromQL queries: {len(queries)} for {WORKLOADS} workloads in {NAMESPACES} namespaces "
+        f"({len(plan(GraphRequest(few, {'ns00': 300}, accessible)))} for one namespace)"
+    )
+
+    client = PrometheusClient(PrometheusConfig(url=running.url))
+    query = prometheus_query(client, now)
+    answers = {q.text: query(q.text) for q in queries}  # warm Prometheus' caches too
+    samples = sum(len(a) for a in answers.values())
+
+    def raw(text: str) -> int:
+        r = requests.post(
+            f"{running.url}/api/v1/query", data={"query": text, "time": now}, timeout=60
+        )
+        return len(r.json()["data"]["result"])
+
+    def raw_all() -> float:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(queries))) as pool:
+            list(pool.map(raw, [q.text for q in queries]))
+        return time.perf_counter() - started
+
+    def endpoint() -> tuple[float, int]:
+        started = time.perf_counter()
+        body = json.dumps(to_json(build_graph(graph_request, query), opts))
+        return time.perf_counter() - started, len(body)
+
+    raw_times = [raw_all() for _ in range(3)]
+    endpoint_runs = [endpoint() for _ in range(3)]
+
+    builds, renders = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        tmap = build_graph(graph_request, lambda text: answers[text])
+        builds.append(time.perf_counter() - started)
+        document = to_json(tmap, opts)
+        renders.append(time.perf_counter() - started)
+    built, rendered = min(builds), min(renders)
+
+    tracemalloc.start()
+    document = to_json(build_graph(graph_request, lambda text: answers[text]), opts)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    size = len(json.dumps(document))
+
+    raw_best = min(raw_times)
+    total_best = min(t for t, _ in endpoint_runs)
+    print(
+        f"samples: {samples}; nodes {len(document['elements']['nodes'])}, "
+        f"edges {len(document['elements']['edges'])}"
+    )
+    print(
+        f"graph build (no Prometheus): {built * 1000:.0f} ms; with JSON: {rendered * 1000:.0f} ms"
+    )
+    print(f"peak memory (tracemalloc, build + JSON): {peak / 1e6:.1f} MB")
+    print(f"JSON size: {size / 1e6:.2f} MB")
+    print(
+        f"queries straight to Prometheus: {raw_best * 1000:.0f} ms; "
+        f"graph total (queries + build + JSON): {total_best * 1000:.0f} ms "
+        f"= {total_best / raw_best:.2f}x"
+    )
+    assert len(document["elements"]["edges"]) >= EDGES
