@@ -1,0 +1,70 @@
+"""The Applications list of the two-cluster demo mesh in headless Chromium, with a screenshot."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from mesh.health.tasks import refresh_all_health
+from mesh.sim.demo import publish_remote_cluster
+from tests.plugins.browser import screenshot
+from tests.plugins.prometheus import wait_for_samples
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("clusters"),
+]
+pytest_plugins = ["tests.plugins.demo"]
+
+ORDER_ERRORS = (
+    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
+    " > 0.05"
+)
+
+
+def test_the_applications_page_shows_both_clusters_health_and_canary_labels(
+    page, live_server, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on
+):
+    cache.clear()
+    wait_for_samples(prometheus_server.url, ORDER_ERRORS)
+    publish_remote_cluster(east_cluster, west_cluster)
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
+    )
+    results = {r.cluster: r.error for r in refresh_all_health()}
+    assert results == {"east": "", "west": ""}
+
+    page.goto(f"{live_server.url}/applications/?namespaces=ecommerce,sample")
+    table = page.locator("#inventory-list")
+    headers = table.locator("thead th").all_inner_texts()
+    assert "Cluster" in headers
+
+    def row(name: str, cluster: str = "east"):
+        return table.locator(f'tbody tr[data-name="{name}"][data-cluster="{cluster}"]')
+
+    catalog = row("product-catalog")
+    assert "version=v1,v2" in catalog.inner_text()
+    assert "VS product-catalog" in catalog.inner_text()
+    assert row("order-management").get_attribute("data-health") in ("Failure", "Degraded")
+    for cluster in ("east", "west"):
+        hello = row("helloworld", cluster)
+        assert hello.count() == 1
+        assert hello.get_attribute("data-health") == "Healthy"
+        assert cluster in hello.locator('td[data-label="Cluster"]').inner_text()
+    assert row("profile-management").get_attribute("data-health") == "Healthy"
+    assert "Gateway" in (
+        row("ecommerce-ui").locator('[data-ref="Gateway"]').get_attribute("title") or ""
+    )
+    assert "computed" in page.locator("#health-age").inner_text()
+
+    # filtering by health goes through HTMX and keeps the state in the URL
+    page.select_option("#f-health", "Healthy")
+    page.wait_for_url("**health=Healthy**")
+    page.wait_for_function(
+        "() => !document.querySelector('#inventory-list tr[data-name=\"order-management\"]')"
+    )
+    statuses = set(table.locator("tbody tr").evaluate_all("rs => rs.map(r => r.dataset.health)"))
+    assert statuses == {"Healthy"}
+    page.goto(f"{live_server.url}/applications/?namespaces=ecommerce,sample")
+    screenshot(page, "applications-page")
