@@ -99,17 +99,17 @@ class SidecarImports:
 @dataclass
 class Scope:
     viewpoint: str
-    virtual_services: list[Obj]
-    destination_rules: list[Obj]
-    service_entries: list[Obj]
+    virtual_services: Sequence[Obj]
+    destination_rules: Sequence[Obj]
+    service_entries: Sequence[Obj]
     imports: SidecarImports
     se_hosts: ServiceEntryHosts
-    peer_authentications: list[Obj]  # those in the viewpoint
-    mesh_peer_authentications: list[Obj]  # selector-less PAs of the root namespace
-    authorization_policies: list[Obj]  # those in the viewpoint
+    peer_authentications: Sequence[Obj]  # those in the viewpoint
+    mesh_peer_authentications: Sequence[Obj]  # selector-less PAs of the root namespace
+    authorization_policies: Sequence[Obj]  # those in the viewpoint
     cache: dict[str, Any] = field(default_factory=dict)  # per-pass indexes built on demand
 
-    def imported(self, kind: str, objs: list[Obj]) -> list[Obj]:
+    def imported(self, kind: str, objs: Sequence[Obj]) -> Sequence[Obj]:
         if not self.imports.active:
             return objs
         return [

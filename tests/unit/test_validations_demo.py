@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from validations.engine import validate
 from validations.offline import load_files
@@ -39,20 +40,34 @@ def test_two_gateways_claiming_one_host_are_both_flagged_kia0301(east):
         assert ("Gateway", "bookinfo", other) in east[("Gateway", "bookinfo", me)].references
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Kiali's KIA0207 only concerns a namespace-wide DestinationRule (host "
-    "*.bookinfo.svc.cluster.local); details-no-mtls targets host `details`, which no Kiali "
-    "check relates to the STRICT PeerAuthentication",
-)
-def test_strict_peer_authentication_with_a_dr_disabling_mtls_is_flagged(east):
-    flagged = {c.code for c in east[("DestinationRule", "bookinfo", "details-no-mtls")].checks}
-    assert flagged & {"KIA0207", "KIA0208"}
+def mtls_disabling_rules() -> list[str]:
+    """DestinationRules of the broken file that disable mTLS (the PA-vs-DR fault)."""
+    docs = yaml.safe_load_all((EAST / "bookinfo-broken.yaml").read_text())
+    return [
+        d["metadata"]["name"]
+        for d in docs
+        if d
+        and d["kind"] == "DestinationRule"
+        and d["spec"].get("trafficPolicy", {}).get("tls", {}).get("mode") == "DISABLE"
+    ]
 
 
-def test_the_demo_istio_config_outside_the_broken_file_is_valid(east):
-    broken = {"reviews-broken", "ghost-dr", "dup-gateway-a", "dup-gateway-b", "details-no-mtls"}
-    for (kind, _, name), record in east.items():
-        istio = kind in ("VirtualService", "DestinationRule", "Gateway", "PeerAuthentication")
-        if istio and name not in broken:
-            assert record.valid and not record.checks, (kind, name, record.checks)
+def test_strict_peer_authentication_with_a_dr_disabling_mtls_is_flagged_kia0207(east):
+    # Kiali's KIA0207 concerns the namespace-wide DestinationRule (*.bookinfo.svc.cluster.local)
+    rules = mtls_disabling_rules()
+    assert rules
+    for name in rules:
+        assert ("KIA0207", "spec/trafficPolicy/tls/mode") in checks(east, "DestinationRule", name)
+
+
+def test_the_demo_istio_config_outside_the_broken_file_is_only_flagged_for_clashing_with_it(east):
+    docs = yaml.safe_load_all((EAST / "bookinfo-broken.yaml").read_text())
+    broken = {(d["kind"], d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d}
+    for key, record in east.items():
+        istio = key[0] in ("VirtualService", "DestinationRule", "Gateway", "PeerAuthentication")
+        if not istio or key in broken:
+            continue
+        for check in record.checks:
+            # A namespace-wide rule overlaps every host of its namespace (KIA0201, spec §5.3).
+            assert check.code == "KIA0201", (key, check)
+            assert set(record.references) <= broken, (key, record.references)

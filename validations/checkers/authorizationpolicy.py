@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -186,7 +186,7 @@ def _receives_mtls(idx: ClusterIndex, scope: Scope, ap: Mapping[str, Any]) -> bo
     return result == ENABLED or (result == NOT_ENABLED and auto)
 
 
-def _first_pa_mode(pas: list[Mapping[str, Any]]) -> str:
+def _first_pa_mode(pas: Sequence[Mapping[str, Any]]) -> str:
     return next((pa_mode(p) for p in pas if has_mtls_block(p)), "")
 
 

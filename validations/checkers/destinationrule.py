@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from validations.codes import INFO, WARNING, finding
@@ -178,7 +178,7 @@ def _excluded_from_clashes(idx: ClusterIndex, dr: Mapping[str, Any]) -> bool:
     )
 
 
-def _host_subset_clashes(idx: ClusterIndex, rules: list[Mapping[str, Any]]) -> list[Finding]:
+def _host_subset_clashes(idx: ClusterIndex, rules: Sequence[Mapping[str, Any]]) -> list[Finding]:
     entries = []
     for dr in rules:
         if _excluded_from_clashes(idx, dr):
@@ -187,7 +187,7 @@ def _host_subset_clashes(idx: ClusterIndex, rules: list[Mapping[str, Any]]) -> l
         names = {str(as_map(s).get("name")) for s in as_list(spec(dr).get("subsets"))}
         entries.append((key(KIND, dr), host, names or None))
     by_host: dict[str, list[int]] = defaultdict(list)
-    wildcards = []
+    wildcards: list[int] = []
     for n, (_, host, _) in enumerate(entries):
         (wildcards if host.startswith("*") else by_host[host]).append(n)
 

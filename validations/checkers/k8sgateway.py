@@ -59,12 +59,11 @@ def check(idx: ClusterIndex) -> list[Finding]:
             own[ident].append((i, str(listener.get("name") or "")))
             if ident[0]:
                 listeners[ident].append((me, i))
-        for entries in own.values():
-            names = {n for _, n in entries}
-            if len(entries) > 1 and len(names) > 1:
+        for same in own.values():
+            if len(same) > 1 and len({n for _, n in same}) > 1:
                 out += [
                     finding(KIND, me[1], me[2], "KIA1503", f"spec/listeners[{i}]/name")
-                    for i, _ in entries
+                    for i, _ in same
                 ]
         for address in as_list(spec(gw).get("addresses")):
             address = as_map(address)
@@ -73,9 +72,9 @@ def check(idx: ClusterIndex) -> list[Finding]:
                     me
                 )
         out += _status(gw)
-    for entries in listeners.values():
-        for me, i in entries:
-            refs = [k for k, _ in entries if k[2] != me[2]]
+    for shared in listeners.values():
+        for me, i in shared:
+            refs = [k for k, _ in shared if k[2] != me[2]]
             if refs:
                 out.append(
                     finding(
@@ -88,17 +87,17 @@ def check(idx: ClusterIndex) -> list[Finding]:
                     )
                 )
     for owners in addresses.values():
-        for me in set(owners):
-            refs = [k for k in owners if k[2] != me[2]]
+        for owner in set(owners):
+            refs = [k for k in owners if k[2] != owner[2]]
             if refs:
                 out.append(
                     finding(
                         KIND,
-                        me[1],
-                        me[2],
+                        owner[1],
+                        owner[2],
                         "KIA1502",
                         "spec/addresses/value",
-                        references=others(refs, me),
+                        references=others(refs, owner),
                     )
                 )
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from validations.codes import WARNING, finding
@@ -118,7 +118,7 @@ def check_scope(idx: ClusterIndex, scope: Scope) -> list[Finding]:
 
 
 class _SubsetIndex:
-    def __init__(self, idx: ClusterIndex, rules: list[Mapping[str, Any]]) -> None:
+    def __init__(self, idx: ClusterIndex, rules: Sequence[Mapping[str, Any]]) -> None:
         self.by_host: dict[str, set[str]] = defaultdict(set)
         self.wildcards: list[tuple[str, str, set[str]]] = []
         for dr in rules:
@@ -137,7 +137,7 @@ class _SubsetIndex:
         return names
 
 
-def _host_clashes(idx: ClusterIndex, services: list[Mapping[str, Any]]) -> list[Finding]:
+def _host_clashes(idx: ClusterIndex, services: Sequence[Mapping[str, Any]]) -> list[Finding]:
     # (gateway, domain, namespace) -> service -> VS keys; a VS without gateways gets a bucket
     # of its own, distinct from "mesh".
     buckets: dict[tuple[str | None, str, str], dict[str, set[tuple[str, str, str]]]] = defaultdict(

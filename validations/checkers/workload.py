@@ -6,6 +6,9 @@ namespace, as spec §9.3 recommends, rather than once per viewpoint as Kiali doe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from validations.ambient import (
     is_gateway_or_ztunnel,
     is_waypoint,
@@ -23,13 +26,13 @@ INJECT_LABEL = "sidecar.istio.io/inject"
 WAYPOINT_NS_LABEL = "istio.io/use-waypoint-namespace"
 
 
-def has_proxy(pod: dict) -> bool:  # type: ignore[type-arg]
+def has_proxy(pod: Mapping[str, Any]) -> bool:
     pod_spec = as_map(pod.get("spec"))
     containers = as_list(pod_spec.get("containers")) + as_list(pod_spec.get("initContainers"))
     return any(as_map(c).get("name") == "istio-proxy" for c in containers)
 
 
-def redirected(pod: dict) -> bool:  # type: ignore[type-arg]
+def redirected(pod: Mapping[str, Any]) -> bool:
     annotations = as_map(as_map(pod.get("metadata")).get("annotations"))
     return annotations.get("ambient.istio.io/redirection") == "enabled"
 
@@ -58,7 +61,7 @@ def _waypoint_name(idx: ClusterIndex, wl: Workload) -> str:
     if wl.labels.get(AMBIENT_LABEL) == "none":
         return ""
     value = wl.labels.get(WAYPOINT_LABEL, idx.ns_labels(wl.namespace).get(WAYPOINT_LABEL))
-    return value if waypoint_label(value) else ""
+    return value if value and waypoint_label(value) else ""
 
 
 def resolved_waypoints(idx: ClusterIndex, wl: Workload) -> list[str]:
@@ -81,7 +84,7 @@ def resolved_waypoints(idx: ClusterIndex, wl: Workload) -> list[str]:
 def check(idx: ClusterIndex) -> list[Finding]:
     out: list[Finding] = []
     policies = idx.ctx.of("AuthorizationPolicy")
-    by_ns: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    by_ns: dict[str, list[Mapping[str, Any]]] = {}
     for ap in policies:
         by_ns.setdefault(ns_of(ap), []).append(ap)
     for wl in idx.ctx.workloads:
@@ -120,21 +123,21 @@ def check(idx: ClusterIndex) -> list[Finding]:
     return out
 
 
-def _selects(ap: dict, wl: Workload) -> bool:  # type: ignore[type-arg]
+def _selects(ap: Mapping[str, Any], wl: Workload) -> bool:
     selector = as_map(as_map(spec(ap).get("selector")).get("matchLabels"))
     return all(wl.labels.get(str(k)) == str(v) for k, v in selector.items())
 
 
-def _l7_policy_applies(idx: ClusterIndex, wl: Workload, policies: list[dict]) -> bool:  # type: ignore[type-arg]
+def _l7_policy_applies(idx: ClusterIndex, wl: Workload, policies: list[Mapping[str, Any]]) -> bool:
     for ap in policies:
         if not policy_is_l7(ap):
             continue
-        services = [
+        found = [
             idx.registry.get(str(r.get("name") or ""), wl.namespace)
             for r in target_refs(ap)
             if r.get("kind") == "Service"
         ]
-        services = [s for s in services if s is not None]
+        services = [s for s in found if s is not None]
         if services:
             if any(
                 (sel := idx.service_selector(s))
