@@ -1,5 +1,14 @@
-"""Routes of the Istio Config pages and the validation API."""
+"""Routes of the Istio Config pages."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from validations import views
+
+urlpatterns = [
+    path("istio/", views.istio_config_list, name="istio_config"),
+    path(
+        "istio/<str:cluster>/<str:namespace>/<str:kind>/<str:name>/",
+        views.istio_config_detail,
+        name="istio_config_detail",
+    ),
+]

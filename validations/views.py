@@ -1,0 +1,237 @@
+"""Istio Config pages: the list with validation status, and one object with its findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET
+
+from kiali_site.access import cluster_for, namespace_for
+from kiali_site.context import MeshRequest
+from kiali_site.rendering import render_page
+from kiali_site.scope import page_scope
+from mesh.clusters.access import KubeconfigError
+from mesh.kube.errors import KubeError
+from validations.live import validate_cluster
+from validations.model import GATEWAY_API_KINDS, ISTIO_KINDS, Check, ObjectValidation
+from validations.offline import engine_kind
+from validations.references import Ref, referenced_by, references_of
+from validations.results import results_for, store
+from validations.yamlpaths import pathed_yaml
+
+LISTED_KINDS = (*ISTIO_KINDS, *GATEWAY_API_KINDS)
+STATUSES = ("valid", "warning", "error")
+SORTS = ("kind", "name", "namespace", "cluster", "validation")
+
+
+def status_of(record: ObjectValidation) -> str:
+    severities = {c.severity for c in record.checks}
+    if "error" in severities:
+        return "error"
+    if "warning" in severities:
+        return "warning"
+    return "valid"
+
+
+@dataclass(frozen=True)
+class ConfigRow:
+    record: ObjectValidation
+    status: str
+    errors: int
+    warnings: int
+
+    @classmethod
+    def of(cls, record: ObjectValidation) -> ConfigRow:
+        return cls(
+            record,
+            status_of(record),
+            sum(c.severity == "error" for c in record.checks),
+            sum(c.severity == "warning" for c in record.checks),
+        )
+
+
+def _sort_key(sort: str):  # type: ignore[no-untyped-def]
+    rank = {"error": 0, "warning": 1, "valid": 2}
+    if sort == "validation":
+        return lambda r: (rank[r.status], r.record.kind, r.record.namespace, r.record.name)
+    if sort == "name":
+        return lambda r: (r.record.name, r.record.namespace, r.record.kind)
+    if sort == "namespace":
+        return lambda r: (r.record.namespace, r.record.kind, r.record.name)
+    if sort == "cluster":
+        return lambda r: (r.record.cluster, r.record.kind, r.record.namespace, r.record.name)
+    return lambda r: (r.record.kind, r.record.namespace, r.record.name)
+
+
+@require_GET
+def istio_config_list(request: MeshRequest) -> HttpResponse:
+    scope = page_scope(request)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in LISTED_KINDS else ""
+    name = request.GET.get("name", "").strip()
+    status = request.GET.get("validation", "")
+    status = status if status in STATUSES else ""
+    sort = request.GET.get("sort", "kind")
+    sort = sort if sort in SORTS else "kind"
+    descending = request.GET.get("dir") == "desc"
+
+    chosen = {(ns.cluster, ns.name) for ns in scope.chosen()}
+    registry, config = request.mesh.registry, request.mesh.config
+    rows: list[ConfigRow] = []
+    problems: list[str] = []
+    ages: dict[str, float] = {}
+    for cluster in [scope.cluster] if scope.cluster else scope.clusters:
+        try:
+            results = results_for(registry, config, cluster)
+        except (KubeError, KubeconfigError) as exc:
+            problems.append(f"{cluster}: validation unavailable: {getattr(exc, 'message', exc)}")
+            continue
+        ages[cluster] = results.age_seconds
+        for record in results.records:
+            if record.kind not in LISTED_KINDS or (cluster, record.namespace) not in chosen:
+                continue
+            if kind and record.kind != kind:
+                continue
+            if name and name.lower() not in record.name.lower():
+                continue
+            row = ConfigRow.of(record)
+            if status and row.status != status:
+                continue
+            rows.append(row)
+    rows.sort(key=_sort_key(sort), reverse=descending)
+    context = {
+        "scope": scope,
+        "rows": rows,
+        "problems": problems,
+        "ages": ages,
+        "kinds": LISTED_KINDS,
+        "statuses": STATUSES,
+        "filters": {"kind": kind, "name": name, "validation": status},
+        "sort": sort,
+        "descending": descending,
+        "multi_cluster": request.mesh.registry.is_multi_cluster,
+        "counts": {s: sum(r.status == s for r in rows) for s in STATUSES},
+    }
+    return render_page(request, "validations/list.html", context)
+
+
+@dataclass
+class YamlLine:
+    number: int
+    text: str
+    severity: str = ""
+    messages: list[Check] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RefLink:
+    kind: str
+    namespace: str
+    name: str
+    url: str
+
+
+def _link(cluster: str, ref: Ref) -> RefLink:
+    kind, namespace, name = ref
+    url = ""
+    if kind in LISTED_KINDS:
+        url = reverse("istio_config_detail", args=[cluster, namespace, kind, name])
+    else:
+        route = {"Service": "service_detail", "Workload": "workload_detail"}.get(kind)
+        try:
+            url = reverse(route, args=[cluster, namespace, name]) if route else ""
+        except NoReverseMatch:
+            url = ""
+    return RefLink(kind, namespace, name, url)
+
+
+def _annotated_lines(document: dict, record: ObjectValidation | None) -> list[YamlLine]:  # type: ignore[type-arg]
+    shown = pathed_yaml(document)
+    lines = [YamlLine(i + 1, text) for i, text in enumerate(shown.lines)]
+    rank = {"error": 3, "warning": 2, "info": 1, "": 0}
+    for check in record.checks if record else []:
+        span = shown.span_of(check.path) or (0, 1)
+        for line in lines[span[0] : span[1]]:
+            if rank[check.severity] > rank[line.severity]:
+                line.severity = check.severity
+        lines[span[0]].messages.append(check)
+    return lines
+
+
+def _shown(document: dict) -> dict:  # type: ignore[type-arg]
+    """The object as an operator reads it: server bookkeeping left out."""
+    shown = dict(document)
+    meta = dict(shown.get("metadata") or {})
+    for noise in ("managedFields", "resourceVersion", "uid", "generation", "selfLink"):
+        meta.pop(noise, None)
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    shown["metadata"] = meta
+    return shown
+
+
+@require_GET
+def istio_config_detail(
+    request: MeshRequest, cluster: str, namespace: str, kind: str, name: str
+) -> HttpResponse:
+    namespace_for(request, cluster, namespace)
+    if kind not in LISTED_KINDS:
+        raise Http404(f"{kind} is not an Istio configuration kind.")
+    cluster_for(request, cluster)
+    registry, config = request.mesh.registry, request.mesh.config
+    try:
+        result = validate_cluster(
+            registry.access[cluster].service_client(), cluster, config, keep_objects=True
+        )
+    except (KubeError, KubeconfigError) as exc:
+        message = f"{cluster}: {getattr(exc, 'message', exc)}"
+        return render_page(
+            request,
+            "validations/detail.html",
+            {
+                "error": message,
+                "cluster": cluster,
+                "kind": kind,
+                "namespace": namespace,
+                "name": name,
+            },
+            status=502,
+        )
+    store(cluster, result.computed_at, result.records)  # the list page sees it at once
+    assert result.objects is not None and result.context is not None
+    document = next(
+        (
+            d
+            for d in result.objects.documents
+            if engine_kind(d) == kind
+            and (d.get("metadata") or {}).get("namespace") == namespace
+            and (d.get("metadata") or {}).get("name") == name
+        ),
+        None,
+    )
+    if document is None:
+        raise Http404(f"There is no {kind} {namespace}/{name} in cluster {cluster}.")
+    record = next((r for r in result.records if r.key == (kind, namespace, name)), None)
+    refs = references_of(result.context, kind, document)
+    back = referenced_by(result.context, (kind, namespace, name))
+    conflicts = [r for r in (record.references if record else []) if r not in refs]
+    context = {
+        "cluster": cluster,
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+        "record": record,
+        "row": ConfigRow.of(record) if record else None,
+        "lines": _annotated_lines(_shown(document), record),
+        "references": [_link(cluster, r) for r in refs],
+        "referenced_by": [_link(cluster, r) for r in back],
+        "conflicts": [_link(cluster, r) for r in conflicts],
+        "multi_cluster": registry.is_multi_cluster,
+    }
+    return render_page(request, "validations/detail.html", context)
