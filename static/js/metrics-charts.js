@@ -1,0 +1,112 @@
+/* Metrics panels: fetch the panel's metrics JSON (Kiali's shape) and draw one uPlot chart
+ * per metric, with a legend entry per series. A 503 answer carries the reason Prometheus
+ * could not be read; it is shown as text instead of charts. */
+(function () {
+  "use strict";
+
+  var COLORS = ["#0066cc", "#c9190b", "#3e8635", "#f0ab00", "#8476d1", "#009596", "#ec7a08", "#6a6e73"];
+
+  function seriesLabel(entry, suffix) {
+    var values = Object.keys(entry.labels || {}).sort().map(function (k) { return entry.labels[k]; })
+      .filter(function (v) { return v !== ""; });
+    var text = values.length ? values.join(" ") : "total";
+    if (entry.stat) text += " " + (entry.stat === "avg" ? "avg" : "p" + (parseFloat(entry.stat) * 100));
+    return suffix ? text + " " + suffix : text;
+  }
+
+  function collect(document, chart) {
+    var scale = parseFloat(chart.dataset.scale || "1");
+    var picked = [];
+    (document[chart.dataset.metric] || []).forEach(function (e) { picked.push({ entry: e, suffix: "" }); });
+    if (chart.dataset.overlay) {
+      (document[chart.dataset.overlay] || []).forEach(function (e) { picked.push({ entry: e, suffix: "(errors)" }); });
+    }
+    var times = {};
+    picked.forEach(function (p) { p.entry.datapoints.forEach(function (d) { times[d[0]] = true; }); });
+    var xs = Object.keys(times).map(Number).sort(function (a, b) { return a - b; });
+    var index = {};
+    xs.forEach(function (t, i) { index[t] = i; });
+    var data = [xs];
+    var series = [{}];
+    picked.forEach(function (p, n) {
+      var ys = xs.map(function () { return null; });
+      p.entry.datapoints.forEach(function (d) {
+        var v = parseFloat(d[1]);
+        ys[index[d[0]]] = isFinite(v) ? v * scale : null;
+      });
+      data.push(ys);
+      series.push({ label: seriesLabel(p.entry, p.suffix), stroke: COLORS[n % COLORS.length], width: 1.5,
+                    spanGaps: false, value: function (u, v) { return v == null ? "–" : v.toPrecision(3); } });
+    });
+    return { data: data, series: series };
+  }
+
+  function draw(chart, document) {
+    var plot = chart.querySelector(".metrics-chart__plot");
+    plot.textContent = "";
+    var built = collect(document, chart);
+    if (built.series.length < 2 || built.data[0].length === 0) {
+      var empty = window.document.createElement("p");
+      empty.className = "metrics-chart__empty";
+      empty.textContent = "No data";
+      plot.appendChild(empty);
+      chart.dataset.state = "empty";
+      return;
+    }
+    var width = Math.max(300, plot.clientWidth || chart.clientWidth || 500);
+    new uPlot({
+      width: width,
+      height: 220,
+      series: built.series,
+      axes: [{}, { size: 60, label: chart.dataset.unit }],
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false } },
+    }, built.data, plot);
+    chart.dataset.state = "drawn";
+  }
+
+  function load(panel) {
+    var status = panel.querySelector(".metrics-panel__status");
+    var charts = panel.querySelectorAll(".metrics-chart");
+    fetch(panel.dataset.metricsUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          return { ok: response.ok, status: response.status, body: body };
+        });
+      })
+      .then(function (answer) {
+        if (!answer.ok) {
+          var reason = answer.body && answer.body.error ? answer.body.error
+            : "metrics unavailable: HTTP " + answer.status;
+          status.textContent = reason;
+          status.classList.add("metrics-panel__status--error");
+          panel.dataset.state = "error";
+          charts.forEach(function (c) { c.hidden = true; });
+          return;
+        }
+        status.textContent = "";
+        charts.forEach(function (c) { draw(c, answer.body); });
+        panel.dataset.state = "loaded";
+      })
+      .catch(function (err) {
+        status.textContent = "metrics unavailable: " + err.message;
+        status.classList.add("metrics-panel__status--error");
+        panel.dataset.state = "error";
+      });
+  }
+
+  function start(root) {
+    root.querySelectorAll(".metrics-panel[data-metrics-url]").forEach(function (panel) {
+      if (panel.dataset.started) return;
+      panel.dataset.started = "true";
+      load(panel);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { start(document); });
+  } else {
+    start(document);
+  }
+  document.addEventListener("htmx:afterSettle", function (event) { start(event.target); });
+})();
