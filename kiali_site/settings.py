@@ -53,6 +53,13 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kiali_site.urls"
+
+# The OpenID backend answers only the OpenID callback; the model backend serves the admin.
+AUTHENTICATION_BACKENDS = [
+    "kiali_site.auth.openid.OpenIdBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/login/"
 WSGI_APPLICATION = "kiali_site.wsgi.application"
 
 TEMPLATES = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("mesh.views.urls_inventory")),
     path("", include("mesh.views.urls_graph")),
     path("", include("validations.urls")),
+    path("", include("kiali_site.auth.urls")),
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.plugins.demo",
     "tests.plugins.console",
     "tests.plugins.browser",
+    "tests.plugins.auth",
 ]

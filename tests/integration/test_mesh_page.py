@@ -96,13 +96,11 @@ def test_when_rbac_denies_the_console_the_page_shows_the_api_servers_reason(
     assert "deployments.apps is forbidden: User &quot;eve&quot; cannot list resource" in html
 
 
-def test_a_login_strategy_this_build_lacks_gets_a_clear_page(client, east_cluster, console_on):
-    console_on(east_cluster, config={"auth": {"strategy": "openid"}})
+def test_with_a_login_strategy_the_page_asks_for_a_login_first(client, east_cluster, console_on):
+    console_on(east_cluster, config={"auth": {"strategy": "token"}})
     response = client.get("/mesh/")
-    assert response.status_code == 503
-    assert 'The configured login strategy "openid" is not available in this build.' in (
-        response.content.decode()
-    )
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=%2Fmesh%2F"
 
 
 def test_health_and_readiness_probes(client):
