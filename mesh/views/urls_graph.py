@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from mesh.api import graph as api
+from mesh.views import graph as pages
 
 urlpatterns: list[URLPattern] = [
     path("api/namespaces/graph", api.namespaces_graph, name="api-graph"),
@@ -30,5 +31,17 @@ urlpatterns: list[URLPattern] = [
         "api/namespaces/<str:namespace>/services/<str:service>/graph",
         api.service_graph,
         name="api-graph-service",
+    ),
+    path("graph/", pages.graph_page, name="graph"),
+    path("graph/panel", pages.graph_panel, name="graph-panel"),
+    path(
+        "graph/node/namespaces/<str:namespace>/applications/<str:app>/versions/<str:version>",
+        pages.app_version_graph_page,
+        name="graph-node-app-version",
+    ),
+    path(
+        "graph/node/namespaces/<str:namespace>/<str:kind>/<str:name>",
+        pages.node_graph_page,
+        name="graph-node",
     ),
 ]

@@ -1,0 +1,409 @@
+"""The Traffic Graph page, its node-graph variant and the side panel of a clicked element.
+
+The page holds every choice in the query string (Kiali's names where Kiali has one) so a
+bookmark reproduces the view. It renders the toolbar, legend and empty states on the
+server; the canvas script gets its options through json_script and the graph itself from
+the JSON API. The side panel rebuilds the same graph on the server for the element the
+user clicked, after checking that the user may see that element's namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET
+
+from kiali_site.access import namespace_for
+from kiali_site.context import MeshRequest
+from kiali_site.rendering import render_page
+from kiali_site.scope import PageScope, page_scope
+from mesh.api.graph import _graph_request
+from mesh.graph.engine import build_graph, prometheus_query
+from mesh.graph.options import NodeSpec, OptionsError, parse_options
+from mesh.graph.render import to_json
+from mesh.prometheus.client import PrometheusError
+from mesh.views.common import prometheus_for
+from mesh.views.graph_summary import summarize_edge, summarize_node
+
+GRAPH_TYPES = (
+    ("versionedApp", "Versioned app graph"),
+    ("app", "App graph"),
+    ("workload", "Workload graph"),
+    ("service", "Service graph"),
+)
+DURATIONS = (
+    (60, "Last 1m"),
+    (300, "Last 5m"),
+    (600, "Last 10m"),
+    (1800, "Last 30m"),
+    (3600, "Last 1h"),
+    (10800, "Last 3h"),
+    (21600, "Last 6h"),
+    (43200, "Last 12h"),
+    (86400, "Last 1d"),
+)
+REFRESH = (  # milliseconds, as Kiali keeps it in the URL
+    (0, "Pause"),
+    (10000, "Every 10s"),
+    (30000, "Every 30s"),
+    (60000, "Every 1m"),
+    (300000, "Every 5m"),
+    (900000, "Every 15m"),
+)
+EDGE_LABELS = (
+    ("trafficRate", "Traffic rate"),
+    ("trafficDistribution", "Traffic distribution"),
+    ("responseTime", "Response time"),
+    ("throughput", "Throughput"),
+)
+RESPONSE_TIMES = (("avg", "Average"), ("50", "Median"), ("95", "95th pct"), ("99", "99th pct"))
+# Kiali's UI always asks for these; the toggles add the rest.
+BASE_APPENDERS = ("deadNode", "serviceEntry", "meshCheck", "workloadEntry", "istio", "health")
+NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
+
+
+def _flag(query: QueryDict, name: str, default: bool) -> bool:
+    """A checkbox that may default to on: the form sends a hidden "false" before the box,
+    so the last value wins and an absent parameter keeps the default."""
+    values = query.getlist(name)
+    if not values:
+        return default
+    return values[-1].lower() in ("true", "1", "on", "yes")
+
+
+def _choice(raw: str | None, allowed: tuple[tuple[Any, str], ...], default: Any) -> Any:
+    for value, _label in allowed:
+        if str(value) == raw:
+            return value
+    return default
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """The page's own options, read from the query string with safe fallbacks (a bad
+    bookmark still shows a graph rather than an error)."""
+
+    graph_type: str = "versionedApp"
+    duration: int = 600
+    refresh: int = 0
+    edge_labels: tuple[str, ...] = ()
+    response_time: str = "95"
+    idle_nodes: bool = False
+    idle_edges: bool = False
+    service_nodes: bool = True
+    security: bool = False
+    badges: bool = True
+    box_cluster: bool = True
+    box_namespace: bool = True
+    find: str = ""
+    hide: str = ""
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> GraphView:
+        labels = {x for raw in query.getlist("edges") for x in raw.split(",")}
+        return cls(
+            graph_type=_choice(query.get("graphType"), GRAPH_TYPES, "versionedApp"),
+            duration=_choice(query.get("duration"), DURATIONS, 600),
+            refresh=_choice(query.get("refresh"), REFRESH, 0),
+            edge_labels=tuple(k for k, _ in EDGE_LABELS if k in labels),
+            response_time=_choice(query.get("responseTime"), RESPONSE_TIMES, "95"),
+            idle_nodes=_flag(query, "idleNodes", False),
+            idle_edges=_flag(query, "idleEdges", False),
+            service_nodes=_flag(query, "injectServiceNodes", True),
+            security=_flag(query, "showSecurity", False),
+            badges=_flag(query, "badges", True),
+            box_cluster=_flag(query, "boxByCluster", True),
+            box_namespace=_flag(query, "boxByNamespace", True),
+            find=query.get("find", "")[:500],
+            hide=query.get("hide", "")[:500],
+        )
+
+    def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
+        """The JSON API's query for this view (graph.md 1.4: what Kiali's UI sends)."""
+        appenders = list(BASE_APPENDERS)
+        if self.idle_nodes and not node_graph:
+            appenders.append("idleNode")
+        if self.security:
+            appenders.append("securityPolicy")
+        if "responseTime" in self.edge_labels:
+            appenders.append("responseTime")
+        if "throughput" in self.edge_labels:
+            appenders.append("throughput")
+        boxes = (("cluster", self.box_cluster), ("namespace", self.box_namespace))
+        box_by = [name for name, on in boxes if on]
+        if self.graph_type in ("app", "versionedApp"):
+            box_by.insert(0, "app")
+        params = {
+            "namespaces": ",".join(namespaces),
+            "graphType": self.graph_type,
+            "duration": f"{self.duration}s",
+            "appenders": ",".join(appenders),
+            "includeIdleEdges": str(self.idle_edges).lower(),
+            "injectServiceNodes": str(self.service_nodes).lower(),
+            "responseTime": self.response_time,
+        }
+        if box_by:
+            params["boxBy"] = ",".join(box_by)
+        return params
+
+
+@dataclass(frozen=True)
+class NodeFocus:
+    """The node a node graph is centred on, from the page's path."""
+
+    kind: str  # app | workload | service
+    namespace: str
+    name: str
+    version: str = ""
+
+    @property
+    def spec(self) -> NodeSpec:
+        if self.kind == "app":
+            return NodeSpec("app", self.namespace, app=self.name, version=self.version)
+        if self.kind == "workload":
+            return NodeSpec("workload", self.namespace, workload=self.name)
+        return NodeSpec("service", self.namespace, service=self.name)
+
+    @property
+    def api_url(self) -> str:
+        if self.kind == "app" and self.version:
+            args = [self.namespace, self.name, self.version]
+            return reverse("api-graph-app-version", args=args)
+        names = {"app": "api-graph-app", "workload": "api-graph-workload"}
+        return reverse(names.get(self.kind, "api-graph-service"), args=[self.namespace, self.name])
+
+    @property
+    def label(self) -> str:
+        kind = {"app": "app", "workload": "workload", "service": "service"}[self.kind]
+        version = f" {self.version}" if self.version else ""
+        return f"{kind} {self.name}{version}"
+
+    @property
+    def token(self) -> str:
+        return "/".join(p for p in (self.kind, self.namespace, self.name, self.version) if p)
+
+    @classmethod
+    def from_token(cls, token: str) -> NodeFocus | None:
+        parts = token.split("/")
+        if len(parts) in (3, 4) and parts[0] in ("app", "workload", "service"):
+            return cls(*parts)
+        return None
+
+
+def node_graph_url(view_query: QueryDict, node: Any) -> str | None:
+    """The page's node graph for a graph node (None for boxes, unknowns and inaccessibles)."""
+    if node.get("isInaccessible") or node.get("nodeType") in ("box", "unknown", "aggregate"):
+        return None
+    kind = node.get("nodeType")
+    ns = node.get("namespace", "")
+    if kind == "app" and node.get("version"):
+        url = reverse("graph-node-app-version", args=[ns, node["app"], node["version"]])
+    elif kind == "app":
+        url = reverse("graph-node", args=[ns, "applications", node["app"]])
+    elif kind == "workload":
+        url = reverse("graph-node", args=[ns, "workloads", node["workload"]])
+    elif kind == "service" and node.get("service") not in ("unknown", None):
+        url = reverse("graph-node", args=[ns, "services", node["service"]])
+    else:
+        return None
+    query = view_query.copy()
+    for key in ("namespaces", "element", "kind", "cluster", "namespace", "focus"):
+        query.pop(key, None)
+    query["clusterName"] = node.get("cluster", "")
+    return f"{url}?{query.urlencode()}"
+
+
+def detail_url(node: Any) -> str | None:
+    """The node's detail page when one exists, else its list page narrowed to it."""
+    if node.get("isInaccessible"):
+        return None
+    kind = node.get("nodeType")
+    if kind == "app":
+        names, value, listing = ("application", "app_detail"), node.get("app"), "applications"
+    elif kind == "workload":
+        names, value, listing = ("workload", "workload_detail"), node.get("workload"), "workloads"
+    elif kind == "service":
+        names, value, listing = ("service", "service_detail"), node.get("service"), "services"
+    else:
+        return None
+    cluster = urlencode({"clusterName": node.get("cluster", "")})
+    for name in names:
+        try:
+            return f"{reverse(name, args=[node['namespace'], value])}?{cluster}"
+        except NoReverseMatch:
+            continue
+    query = urlencode({"namespaces": node["namespace"], "clusterName": node.get("cluster", "")})
+    try:
+        return f"{reverse(listing)}?{query}&name={value}"
+    except NoReverseMatch:
+        return None
+
+
+def _page_config(
+    request: MeshRequest, view: GraphView, scope: PageScope, focus: NodeFocus | None
+) -> dict[str, Any]:
+    """Everything graph.js needs, handed over through json_script."""
+    namespaces = [focus.namespace] if focus else scope.selected
+    params = view.api_params(namespaces, node_graph=focus is not None)
+    if focus and scope.cluster:
+        params["clusterName"] = scope.cluster
+    lazy_rt = "responseTime" not in view.edge_labels
+    rt_params = {**params, "appenders": ""} if lazy_rt else None
+    if rt_params is not None:
+        rt_params.pop("clusterName", None)
+    return {
+        "apiUrl": focus.api_url if focus else reverse("api-graph"),
+        "apiParams": params,
+        "responseTimeUrl": reverse("api-graph-response-times") if lazy_rt else "",
+        "responseTimeParams": rt_params,
+        "panelUrl": reverse("graph-panel"),
+        "focus": focus.token if focus else "",
+        "edgeLabels": list(view.edge_labels),
+        "showSecurity": view.security,
+        "showBadges": view.badges,
+        "find": view.find,
+        "hide": view.hide,
+        "refreshMs": view.refresh,
+        "duration": view.duration,
+        "idleNodes": view.idle_nodes,
+        "idleNodesUrl": _with(request.GET, idleNodes="true"),
+    }
+
+
+def _with(query: QueryDict, **changes: str) -> str:
+    copy = query.copy()
+    for key, value in changes.items():
+        copy.setlist(key, [value])
+    return f"?{copy.urlencode()}"
+
+
+def _render(request: MeshRequest, focus: NodeFocus | None) -> HttpResponse:
+    if focus is not None:
+        # A node graph names its namespace in the path: refuse it like any other page would.
+        cluster = request.GET.get("clusterName", "")
+        if cluster:
+            namespace_for(request, cluster, focus.namespace)
+    scope = page_scope(request)
+    if focus is not None and focus.namespace not in scope.namespace_names:
+        raise PermissionDenied(f"Namespace {focus.namespace} is not accessible.")
+    view = GraphView.from_query(request.GET)
+    has_graph = bool(scope.selected) or focus is not None
+    context = {
+        "scope": scope,
+        "view": view,
+        "focus": focus,
+        "has_graph": has_graph,
+        "graph_types": GRAPH_TYPES,
+        "durations": DURATIONS,
+        "refresh_choices": REFRESH,
+        "edge_label_choices": EDGE_LABELS,
+        "response_time_choices": RESPONSE_TIMES,
+        "graph_config": _page_config(request, view, scope, focus) if has_graph else None,
+        "full_graph_url": _full_graph_url(request, focus),
+    }
+    return render_page(request, "graph/graph.html", context)
+
+
+def _full_graph_url(request: MeshRequest, focus: NodeFocus | None) -> str:
+    if focus is None:
+        return ""
+    query = request.GET.copy()
+    query.setlist("namespaces", [focus.namespace])
+    return f"{reverse('graph')}?{query.urlencode()}"
+
+
+@require_GET
+def graph_page(request: MeshRequest) -> HttpResponse:
+    return _render(request, None)
+
+
+@require_GET
+def node_graph_page(request: MeshRequest, namespace: str, kind: str, name: str) -> HttpResponse:
+    if kind not in NODE_KINDS:
+        raise Http404("No such node kind.")
+    return _render(request, NodeFocus(NODE_KINDS[kind], namespace, name))
+
+
+@require_GET
+def app_version_graph_page(
+    request: MeshRequest, namespace: str, app: str, version: str
+) -> HttpResponse:
+    return _render(request, NodeFocus("app", namespace, app, version))
+
+
+def _graph_document(
+    request: MeshRequest, params: dict[str, str], focus: NodeFocus | None
+) -> dict[str, Any]:
+    """The graph JSON the API would answer for these parameters, built in-process.
+
+    Raises OptionsError, PermissionError or PrometheusError like the API view does."""
+    opts = parse_options(params, node=focus.spec if focus else None)
+    graph_request = _graph_request(request, opts)
+    client = prometheus_for(request)
+    try:
+        tmap = build_graph(graph_request, prometheus_query(client, opts.query_time))
+    finally:
+        client.close()
+    return to_json(tmap, opts)
+
+
+def _belongs(data: Any, cluster: str, namespace: str) -> bool:
+    return bool(data) and data.get("cluster") == cluster and data.get("namespace") == namespace
+
+
+@require_GET
+def graph_panel(request: MeshRequest) -> HttpResponse:
+    """The side panel of one clicked node, box or edge: `element` (its id), `kind`
+    (node|edge), and the `cluster`/`namespace` the element belongs to (for an edge, either
+    end's). Access is checked on those before any query runs."""
+    cluster = request.GET.get("cluster", "")
+    namespace = request.GET.get("namespace", "")
+    element = request.GET.get("element", "")
+    kind = request.GET.get("kind", "node")
+    namespace_for(request, cluster, namespace)
+    focus = NodeFocus.from_token(request.GET.get("focus", ""))
+    view = GraphView.from_query(request.GET)
+    scope = page_scope(request)
+    namespaces = [focus.namespace] if focus else (scope.selected or [namespace])
+    params = view.api_params(namespaces, node_graph=focus is not None)
+    params["appenders"] += ",responseTime"
+    if focus and scope.cluster:
+        params["clusterName"] = scope.cluster
+    context: dict[str, Any] = {"kind": kind, "error": "", "node": None, "edge": None}
+    status = 200
+    try:
+        document = _graph_document(request, params, focus)
+    except OptionsError as exc:
+        context["error"], status = str(exc), 400
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from None
+    except PrometheusError as exc:
+        context["error"], status = f"metrics unavailable: {exc}", 503
+    else:
+        if kind == "edge":
+            edge = summarize_edge(document, element)
+            if edge and (
+                _belongs(edge.source, cluster, namespace)
+                or _belongs(edge.target, cluster, namespace)
+            ):
+                context["edge"] = edge
+                context["source_graph_url"] = node_graph_url(request.GET, edge.source)
+                context["target_graph_url"] = node_graph_url(request.GET, edge.target)
+        else:
+            node = summarize_node(document, element)
+            if node and (
+                _belongs(node.node, cluster, namespace)
+                or (node.node.get("nodeType") == "box" and node.node.get("cluster") == cluster)
+            ):
+                context["node"] = node
+                context["detail_url"] = detail_url(node.node)
+                context["node_graph_url"] = node_graph_url(request.GET, node.node)
+        if context["edge"] is None and context["node"] is None:
+            context["error"], status = "This element is not in the graph any more.", 404
+    context["duration"] = view.duration
+    return render_page(request, "graph/panel.html", context, partial="panel", status=status)

@@ -1,0 +1,591 @@
+// The Traffic Graph canvas: fetches Kiali's cytoscape JSON from the API, draws it with the
+// dagre layout, colours nodes by health and edges by their own error rate, applies find and
+// hide expressions, and loads the server-rendered side panel (HTMX) for a clicked element.
+// Options come from the page through json_script; nothing here trusts or computes numbers
+// the server would show as facts.
+(function () {
+  "use strict";
+
+  const configElement = document.getElementById("graph-config");
+  if (!configElement || typeof cytoscape === "undefined") return;
+  const config = JSON.parse(configElement.textContent);
+  cytoscape.use(cytoscapeDagre);
+
+  const statusBox = document.getElementById("graph-status");
+  const container = document.getElementById("graph-canvas");
+  const panel = document.getElementById("graph-side-panel");
+  const errorBox = document.getElementById("graph-expression-error");
+  const form = document.getElementById("graph-toolbar");
+
+  const COLOURS = { Healthy: "#3e8635", Degraded: "#f0ab00", Failure: "#c9190b", NA: "#8a8d90" };
+  const TCP_COLOUR = "#0066cc";
+  const IDLE_COLOUR = "#b8bbbe";
+  const SHAPES = { app: "round-rectangle", workload: "ellipse", service: "round-triangle", unknown: "diamond", aggregate: "round-pentagon" };
+  const BADGES = [
+    ["hasCB", "⚡"], ["hasVS", "⇄"], ["hasFaultInjection", "⚠"], ["hasTrafficShifting", "⇶"],
+    ["hasTCPTrafficShifting", "⇶"], ["hasMirroring", "⎇"], ["hasRequestTimeout", "◷"],
+    ["isGateway", "⬡"], ["isOutOfMesh", "✗"],
+  ];
+  // Kiali's default request tolerances: [degraded %, failure %].
+  const TOLERANCE = { server: [0, 10], client: [10, 20], grpc: [0, 10] };
+
+  let cy = null;
+  let lastDocument = null;
+  let responseTimes = {};
+
+  // ---- numbers and health -------------------------------------------------------------
+  const num = (value) => (value === undefined || value === null || value === "" ? 0 : parseFloat(value));
+
+  function grade(percent, [degraded, failure]) {
+    if (percent <= 0) return "Healthy";
+    if (percent >= failure) return "Failure";
+    return percent >= degraded ? "Degraded" : "Healthy";
+  }
+  const RANK = ["NA", "Healthy", "Degraded", "Failure"];
+  const worst = (statuses) => statuses.reduce((a, b) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a), "NA");
+
+  function ratesStatus(protocol, rates, infix) {
+    const p = infix || "";
+    if (protocol === "http") {
+      const total = num(rates["http" + p]);
+      if (total <= 0) return "NA";
+      const server = num(rates["http" + p + "5xx"]) + num(rates["http" + p + "NoResponse"]);
+      const client = num(rates["http" + p + "4xx"]);
+      return worst([grade((server / total) * 100, TOLERANCE.server), grade((client / total) * 100, TOLERANCE.client)]);
+    }
+    if (protocol === "grpc") {
+      const total = num(rates["grpc" + p]);
+      if (total <= 0) return "NA";
+      const errors = num(rates["grpc" + p + "Err"]) + num(rates["grpc" + p + "NoResponse"]);
+      return grade((errors / total) * 100, TOLERANCE.grpc);
+    }
+    return "NA";
+  }
+
+  function nodeHealth(d) {
+    const status = d.healthData && d.healthData.status && d.healthData.status.status;
+    if (status) return status;
+    return worst((d.traffic || []).map((t) => ratesStatus(t.protocol, t.rates || {}, "In")));
+  }
+
+  function edgeHealth(d) {
+    if (d.healthStatus) return d.healthStatus;
+    const t = d.traffic || {};
+    if (!t.rates) return "NA";
+    const status = ratesStatus(t.protocol, t.rates);
+    return status === "NA" ? "Healthy" : status;
+  }
+
+  function edgeRate(d) {
+    const t = d.traffic || {};
+    return num((t.rates || {})[t.protocol]);
+  }
+
+  function edgeErrorPercent(d) {
+    const t = d.traffic || {};
+    return num((t.rates || {})[t.protocol + "PercentErr"]);
+  }
+
+  function nodeRate(d, protocols, direction) {
+    let total = 0;
+    for (const t of d.traffic || []) {
+      if (protocols.includes(t.protocol)) total += num((t.rates || {})[t.protocol + direction]);
+    }
+    return total;
+  }
+
+  function nodeErrorPercent(d) {
+    let total = 0, errors = 0;
+    for (const t of d.traffic || []) {
+      const r = t.rates || {};
+      if (t.protocol === "http") {
+        total += num(r.httpIn);
+        errors += num(r.httpIn4xx) + num(r.httpIn5xx) + num(r.httpInNoResponse);
+      } else if (t.protocol === "grpc") {
+        total += num(r.grpcIn);
+        errors += num(r.grpcInErr) + num(r.grpcInNoResponse);
+      }
+    }
+    return total > 0 ? (errors / total) * 100 : 0;
+  }
+
+  // ---- labels --------------------------------------------------------------------------
+  function bytes(value) {
+    const units = ["B/s", "kB/s", "MB/s", "GB/s"];
+    let v = value, i = 0;
+    while (v >= 1000 && i < units.length - 1) { v /= 1000; i += 1; }
+    return v.toFixed(i === 0 ? 0 : 1) + " " + units[i];
+  }
+
+  function milliseconds(value) {
+    return value >= 1000 ? (value / 1000).toFixed(2) + " s" : Math.round(value) + " ms";
+  }
+
+  function nodeName(d) {
+    switch (d.nodeType) {
+      case "box": return d.isBox === "app" ? d.app : d.isBox === "namespace" ? d.namespace : d.cluster;
+      case "service": return d.service;
+      case "app": return d.app;
+      case "unknown": return "unknown";
+      case "aggregate": return d.aggregate;
+      default: return d.workload || d.app || d.service || "";
+    }
+  }
+
+  function nodeLabel(d) {
+    let label = nodeName(d);
+    if (d.nodeType === "app" && d.version && d.parent) label = d.version;
+    else if (d.nodeType === "app" && d.version) label += "\n" + d.version;
+    if (d.nodeType === "box" && d.isBox === "cluster") label = "cluster " + label;
+    if (config.showBadges) {
+      const marks = BADGES.filter(([key]) => d[key]).map(([, mark]) => mark).join(" ");
+      if (marks) label = marks + " " + label;
+    }
+    return label;
+  }
+
+  function edgeLabel(d) {
+    const t = d.traffic || {};
+    const rates = t.rates || {};
+    const parts = [];
+    const labels = config.edgeLabels;
+    if (labels.includes("trafficRate") && t.rates) {
+      const rate = edgeRate(d);
+      let text = t.protocol === "tcp" ? bytes(rate) : rate.toFixed(2) + " rps";
+      const err = edgeErrorPercent(d);
+      if (err > 0) text += " " + err.toFixed(1) + "%err";
+      parts.push(text);
+    }
+    if (labels.includes("trafficDistribution") && rates[t.protocol + "PercentReq"]) {
+      parts.push(num(rates[t.protocol + "PercentReq"]).toFixed(1) + "%");
+    }
+    const rt = d.responseTime !== undefined ? d.responseTime : responseTimes[d.id];
+    if (labels.includes("responseTime") && rt !== undefined) parts.push(milliseconds(num(rt)));
+    if (labels.includes("throughput") && d.throughput !== undefined) parts.push(bytes(num(d.throughput)));
+    if (config.showSecurity && num(d.isMTLS) > 0) parts.unshift("mTLS");
+    return parts.join("\n");
+  }
+
+  // ---- drawing -------------------------------------------------------------------------
+  function toElements(documentJson) {
+    const nodes = documentJson.elements.nodes.map(({ data }) => {
+      const health = data.nodeType === "box" ? "NA" : nodeHealth(data);
+      const classes = [
+        data.nodeType === "box" ? "box box-" + data.isBox : "",
+        data.isIdle ? "idle" : "",
+        data.isInaccessible ? "inaccessible" : data.isOutside ? "outside" : "",
+      ].filter(Boolean).join(" ");
+      return { group: "nodes", data: { ...data, label: nodeLabel(data), health, color: COLOURS[health] }, classes };
+    });
+    const edges = documentJson.elements.edges.map(({ data }) => {
+      const health = edgeHealth(data);
+      const protocol = (data.traffic || {}).protocol;
+      const idle = !(data.traffic || {}).rates;
+      const color = idle ? IDLE_COLOUR : protocol === "tcp" && health !== "Failure" ? TCP_COLOUR : COLOURS[health] || COLOURS.Healthy;
+      const classes = [idle ? "idle" : "", protocol].filter(Boolean).join(" ");
+      return { group: "edges", data: { ...data, label: edgeLabel(data), health, color }, classes };
+    });
+    return nodes.concat(edges);
+  }
+
+  const STYLE = [
+    { selector: "node", style: {
+      shape: (n) => SHAPES[n.data("nodeType")] || "ellipse",
+      width: 32, height: 32, "background-color": "#ffffff",
+      "border-width": 3, "border-color": "data(color)",
+      label: "data(label)", "font-size": 11, "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 4,
+      "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 2,
+    } },
+    { selector: "node.outside", style: { "background-color": "#e7f1fa" } },
+    { selector: "node.inaccessible", style: { "background-color": "#d2d2d2" } },
+    { selector: "node.idle", style: { "border-style": "dashed", "border-color": IDLE_COLOUR, color: "#8a8d90" } },
+    { selector: "node.box", style: {
+      shape: "round-rectangle", "background-color": "#f5f5f5", "background-opacity": 0.35,
+      "border-width": 1, "border-style": "dashed", "border-color": "#8a8d90",
+      "text-valign": "top", "text-halign": "center", "text-margin-y": -4, "font-size": 12, padding: 14,
+    } },
+    { selector: "node.box-cluster", style: { "border-width": 2, "border-style": "solid", "background-color": "#f0f0f0", "font-weight": "bold" } },
+    { selector: "node.box-namespace", style: { "background-color": "#e7f1fa" } },
+    { selector: "edge", style: {
+      width: 2, "curve-style": "bezier", "line-color": "data(color)", "target-arrow-color": "data(color)",
+      "target-arrow-shape": "triangle", "arrow-scale": 1.1,
+      label: "data(label)", "font-size": 9, "text-wrap": "wrap",
+      "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 1,
+    } },
+    { selector: "edge.tcp", style: { "line-style": "solid", width: 3 } },
+    { selector: "edge.idle", style: { "line-style": "dashed" } },
+    { selector: ".find-match", style: { "underlay-color": "#f4c145", "underlay-opacity": 0.6, "underlay-padding": 6 } },
+    { selector: ".hidden", style: { display: "none" } },
+    { selector: ":selected", style: { "overlay-color": "#06c", "overlay-opacity": 0.15, "overlay-padding": 6 } },
+  ];
+
+  function layout() {
+    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 25, rankSep: 80, fit: true, padding: 30 }).run();
+  }
+
+  function showStatus(html, kind) {
+    statusBox.innerHTML = "";
+    if (!html) return;
+    const alert = document.createElement("div");
+    alert.className = "pf-v5-c-alert pf-m-inline pf-m-" + (kind || "info");
+    alert.id = "graph-message";
+    const title = document.createElement("p");
+    title.className = "pf-v5-c-alert__title";
+    if (html instanceof Node) title.appendChild(html); else title.textContent = html;
+    alert.appendChild(title);
+    statusBox.appendChild(alert);
+  }
+
+  function emptyMessage(documentJson) {
+    const nodes = documentJson.elements.nodes.filter(({ data }) => data.nodeType !== "box");
+    const minutes = config.duration >= 60 ? Math.round(config.duration / 60) + "m" : config.duration + "s";
+    if (nodes.length === 0) {
+      const span = document.createElement("span");
+      span.textContent = "There is no traffic in the selected namespaces during the last " + minutes + ".";
+      if (!config.idleNodes && config.idleNodesUrl) {
+        const link = document.createElement("a");
+        link.href = config.idleNodesUrl;
+        link.textContent = " Show idle nodes";
+        span.appendChild(link);
+      }
+      return span;
+    }
+    if (nodes.every(({ data }) => data.isIdle)) return "Every node is idle: no requests during the last " + minutes + ".";
+    return null;
+  }
+
+  function sameElements(a, b) {
+    const ids = (doc) => doc.elements.nodes.map((n) => n.data.id).concat(doc.elements.edges.map((e) => e.data.id)).sort().join(",");
+    return a && ids(a) === ids(b);
+  }
+
+  function draw(documentJson) {
+    const elements = toElements(documentJson);
+    if (cy && sameElements(lastDocument, documentJson)) {
+      cy.batch(() => elements.forEach((el) => {
+        const existing = cy.getElementById(el.data.id);
+        existing.data(el.data);
+        existing.classes(el.classes);
+      }));
+    } else {
+      if (cy) cy.destroy();
+      cy = cytoscape({ container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 4 });
+      cy.on("tap", "node, edge", (event) => openPanel(event.target));
+      layout();
+      window.meshGraph.cy = cy;
+    }
+    lastDocument = documentJson;
+    applyExpressions();
+    const empty = emptyMessage(documentJson);
+    showStatus(empty, "info");
+    container.dataset.state = empty ? "empty" : "drawn";
+  }
+
+  async function fetchJson(url, params) {
+    const response = await fetch(url + "?" + new URLSearchParams(params), { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) {
+      const reason = body && body.error ? body.error : "HTTP " + response.status;
+      throw new Error(reason);
+    }
+    return body;
+  }
+
+  async function load() {
+    if (!lastDocument) showStatus("Loading the graph…", "info");
+    let documentJson;
+    try {
+      documentJson = await fetchJson(config.apiUrl, config.apiParams);
+    } catch (error) {
+      container.dataset.state = "error";
+      showStatus(error.message, "danger");
+      return;
+    }
+    draw(documentJson);
+    if (config.responseTimeUrl) loadResponseTimes();
+  }
+
+  async function loadResponseTimes() {
+    // The histogram queries cost more than the graph itself, so they come after the first draw.
+    try {
+      const body = await fetchJson(config.responseTimeUrl, config.responseTimeParams);
+      responseTimes = body.edges || {};
+    } catch (error) {
+      return; // labels are an extra; the graph stays as drawn
+    }
+    if (!cy) return;
+    cy.batch(() => cy.edges().forEach((edge) => {
+      if (responseTimes[edge.id()] !== undefined && edge.data("responseTime") === undefined) {
+        edge.data("rt", num(responseTimes[edge.id()]));
+      }
+      edge.data("label", edgeLabel(edge.data()));
+    }));
+    applyExpressions();
+  }
+
+  // ---- side panel ----------------------------------------------------------------------
+  function ownerOf(element) {
+    // The cluster and namespace the panel's access check runs on: a node's own, an edge's
+    // end inside the selected namespaces, a box's first member with a namespace.
+    if (element.isEdge()) {
+      const ends = [element.source().data(), element.target().data()];
+      return ends.find((d) => !d.isOutside && !d.isInaccessible) || ends.find((d) => !d.isInaccessible) || ends[0];
+    }
+    const d = element.data();
+    if (d.nodeType !== "box" || d.namespace) return d;
+    const member = element.descendants().filter((n) => n.data("namespace")).first();
+    return member.length ? { cluster: d.cluster, namespace: member.data("namespace") } : d;
+  }
+
+  function openPanel(element) {
+    const owner = ownerOf(element);
+    // The panel rebuilds the graph the toolbar describes; the form holds the whole view.
+    const params = new URLSearchParams(new FormData(form));
+    if (config.focus) params.set("focus", config.focus);
+    params.set("element", element.id());
+    params.set("kind", element.isEdge() ? "edge" : "node");
+    params.set("cluster", owner.cluster || "");
+    params.set("namespace", owner.namespace || "");
+    panel.innerHTML = '<div class="pf-v5-c-card__body console-muted">Loading…</div>';
+    htmx.ajax("GET", config.panelUrl + "?" + params, { target: "#graph-side-panel", swap: "innerHTML" });
+  }
+
+  document.body.addEventListener("htmx:responseError", (event) => {
+    if (event.detail.target !== panel) return;
+    const xhr = event.detail.xhr;
+    const found = /id="graph-panel-error">([^<]*)</.exec(xhr.responseText || "");
+    const message = document.createElement("p");
+    message.className = "console-reason";
+    message.id = "graph-panel-error";
+    message.textContent = found ? found[1] : xhr.status === 403 ? "You may not see this element's namespace." : "The panel could not be loaded (HTTP " + xhr.status + ").";
+    panel.innerHTML = '<div class="pf-v5-c-card__body"></div>';
+    panel.firstChild.appendChild(message);
+  });
+
+  // ---- find and hide -------------------------------------------------------------------
+  const STRING = "string", NUMBER = "number";
+  // operand -> [applies to: node|edge|both, type, getter]
+  const OPERANDS = {
+    namespace: ["node", STRING, (d) => [d.namespace]],
+    cluster: ["node", STRING, (d) => [d.cluster]],
+    name: ["node", STRING, (d) => [d.app, d.workload, d.service, nodeName(d)]],
+    app: ["node", STRING, (d) => [d.app]],
+    version: ["node", STRING, (d) => [d.version]],
+    workload: ["node", STRING, (d) => [d.workload]],
+    service: ["node", STRING, (d) => [d.service].concat((d.destServices || []).map((s) => s.name))],
+    node: ["node", STRING, (d) => [d.nodeType]],
+    httpin: ["node", NUMBER, (d) => nodeRate(d, ["http"], "In")],
+    httpout: ["node", NUMBER, (d) => nodeRate(d, ["http"], "Out")],
+    grpcin: ["node", NUMBER, (d) => nodeRate(d, ["grpc"], "In")],
+    grpcout: ["node", NUMBER, (d) => nodeRate(d, ["grpc"], "Out")],
+    tcpin: ["node", NUMBER, (d) => nodeRate(d, ["tcp"], "In")],
+    tcpout: ["node", NUMBER, (d) => nodeRate(d, ["tcp"], "Out")],
+    "%traffic": ["edge", NUMBER, (d) => num(((d.traffic || {}).rates || {})[(d.traffic || {}).protocol + "PercentReq"])],
+    rt: ["edge", NUMBER, (d) => num(d.responseTime !== undefined ? d.responseTime : d.rt)],
+    throughput: ["edge", NUMBER, (d) => num(d.throughput)],
+    protocol: ["edge", STRING, (d) => [(d.traffic || {}).protocol]],
+    rps: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "tcp" ? 0 : edgeRate(d)) : Math.max(nodeRate(d, ["http", "grpc"], "In"), nodeRate(d, ["http", "grpc"], "Out")))],
+    http: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "http" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["http"], "In"), nodeRate(d, ["http"], "Out")))],
+    grpc: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "grpc" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["grpc"], "In"), nodeRate(d, ["grpc"], "Out")))],
+    tcp: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "tcp" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["tcp"], "In"), nodeRate(d, ["tcp"], "Out")))],
+    "%error": ["both", NUMBER, (d, isEdge) => (isEdge ? edgeErrorPercent(d) : nodeErrorPercent(d))],
+  };
+  const ALIASES = { ns: "namespace", wl: "workload", svc: "service", responsetime: "rt", "%httptraffic": "%traffic", "%err": "%error", "%httperror": "%error", "%httperr": "%error", "%grpcerror": "%error" };
+  const FLAGS = {
+    healthy: ["both", (d) => d.health === "Healthy"],
+    degraded: ["both", (d) => d.health === "Degraded"],
+    failure: ["both", (d) => d.health === "Failure"],
+    idle: ["both", (d, isEdge) => (isEdge ? !(d.traffic || {}).rates : Boolean(d.isIdle))],
+    outside: ["node", (d) => Boolean(d.isOutside)],
+    outofmesh: ["node", (d) => Boolean(d.isOutOfMesh)],
+    trafficsource: ["node", (d) => Boolean(d.isRoot)],
+    serviceentry: ["node", (d) => Boolean(d.isServiceEntry)],
+    virtualservice: ["node", (d) => Boolean(d.hasVS)],
+    circuitbreaker: ["node", (d) => Boolean(d.hasCB)],
+    faultinjection: ["node", (d) => Boolean(d.hasFaultInjection)],
+    mirroring: ["node", (d) => Boolean(d.hasMirroring)],
+    requestrouting: ["node", (d) => Boolean(d.hasRequestRouting)],
+    requesttimeout: ["node", (d) => Boolean(d.hasRequestTimeout)],
+    trafficshifting: ["node", (d) => Boolean(d.hasTrafficShifting)],
+    tcptrafficshifting: ["node", (d) => Boolean(d.hasTCPTrafficShifting)],
+    gateway: ["node", (d) => Boolean(d.isGateway)],
+    dead: ["node", (d) => Boolean(d.isDead)],
+    inaccessible: ["node", (d) => Boolean(d.isInaccessible)],
+    mtls: ["edge", (d) => num(d.isMTLS) > 0],
+  };
+  const FLAG_ALIASES = { root: "trafficsource", se: "serviceentry", vs: "virtualservice", cb: "circuitbreaker", fi: "faultinjection", mi: "mirroring", rr: "requestrouting", rto: "requesttimeout", ts: "trafficshifting", tcpts: "tcptrafficshifting", gw: "gateway", unhealthy: "failure" };
+  const SYMBOL_OPS = ["<=", ">=", "!=", "=", "<", ">"];
+  const WORD_OPS = ["!contains", "contains", "!startswith", "startswith", "!endswith", "endswith"];
+
+  class ExpressionError extends Error {}
+
+  function compareNumber(op, actual, wanted) {
+    switch (op) {
+      case "=": return actual === wanted;
+      case "!=": return actual !== wanted;
+      case "<": return actual < wanted;
+      case "<=": return actual <= wanted;
+      case ">": return actual > wanted;
+      default: return actual >= wanted;
+    }
+  }
+
+  function compareString(op, actual, wanted) {
+    const values = actual.filter((v) => v !== undefined && v !== null && v !== "").map((v) => String(v).toLowerCase());
+    const w = wanted.toLowerCase();
+    const negated = op.startsWith("!");
+    const base = negated ? op.slice(1) : op;
+    const test = { "=": (v) => v === w, "!=": (v) => v === w, contains: (v) => v.includes(w), startswith: (v) => v.startsWith(w), endswith: (v) => v.endsWith(w) }[base];
+    const any = values.some(test);
+    return negated || op === "!=" ? !any : any;
+  }
+
+  function parseCondition(text) {
+    const source = text.trim();
+    if (!source) throw new ExpressionError("An expression is missing around AND/OR.");
+    const head = /^(!?)\s*(label:[\w./-]+|%?[a-z][\w]*)\s*(.*)$/i.exec(source);
+    if (!head) throw new ExpressionError('"' + source + '" does not start with an operand or a flag.');
+    const negated = head[1] === "!";
+    let name = head[2].toLowerCase();
+    const rest = head[3];
+    if (!rest) {
+      const flagName = FLAG_ALIASES[name] || name;
+      if (!FLAGS[flagName]) {
+        if (OPERANDS[ALIASES[name] || name] || name.startsWith("label:")) throw new ExpressionError('"' + head[2] + '" needs an operator and a value, e.g. "' + head[2] + ' = x".');
+        throw new ExpressionError('Unknown flag "' + head[2] + '". Flags: ' + Object.keys(FLAGS).join(", ") + ".");
+      }
+      const [target, test] = FLAGS[flagName];
+      return { target, test: (d, isEdge) => test(d, isEdge) !== negated };
+    }
+    if (negated) throw new ExpressionError('"!" negates flags only; use "!=" or "!contains" with "' + head[2] + '".');
+    let op = SYMBOL_OPS.find((o) => rest.startsWith(o));
+    let value;
+    if (op) {
+      value = rest.slice(op.length).trim();
+    } else {
+      const word = /^(!?[a-z]+)\s+(.*)$/i.exec(rest);
+      op = word && WORD_OPS.includes(word[1].toLowerCase()) ? word[1].toLowerCase() : null;
+      if (!op) throw new ExpressionError('Unknown operator in "' + source + '". Use = != < <= > >= contains startswith endswith.');
+      value = word[2].trim();
+    }
+    value = value.replace(/^(["'])(.*)\1$/, "$2");
+    if (!value) throw new ExpressionError('"' + source + '" is missing a value after "' + op + '".');
+    let operand;
+    if (name.startsWith("label:")) {
+      const key = head[2].slice(6);
+      operand = ["node", STRING, (d) => [(d.labels || {})[key]]];
+    } else {
+      name = ALIASES[name] || name;
+      operand = OPERANDS[name];
+    }
+    if (!operand) throw new ExpressionError('Unknown operand "' + head[2] + '". Operands: ' + Object.keys(OPERANDS).join(", ") + ", label:<key>.");
+    const [target, type, get] = operand;
+    if (type === NUMBER) {
+      if (WORD_OPS.includes(op)) throw new ExpressionError('"' + head[2] + '" is a number: use = != < <= > >=, not "' + op + '".');
+      const wanted = Number(value.replace(/ms$|%$/, ""));
+      if (!Number.isFinite(wanted)) throw new ExpressionError('"' + head[2] + '" needs a number, not "' + value + '".');
+      return { target, test: (d, isEdge) => compareNumber(op, get(d, isEdge), wanted) };
+    }
+    if (["<", "<=", ">", ">="].includes(op)) throw new ExpressionError('"' + head[2] + '" is text: use = != contains startswith endswith, not "' + op + '".');
+    return { target, test: (d, isEdge) => compareString(op, get(d, isEdge), value) };
+  }
+
+  // An expression is OR-ed groups of AND-ed conditions; each group selects nodes or edges.
+  function parseExpression(text) {
+    return text.split(/\s+OR\s+|\s*\|\|\s*/i).map((group) => {
+      const conditions = group.split(/\s+AND\s+|\s*&&\s*/i).map(parseCondition);
+      const targets = new Set(conditions.map((c) => c.target).filter((t) => t !== "both"));
+      if (targets.size > 1) throw new ExpressionError('"' + group.trim() + '" mixes node and edge operands; join them with OR, not AND.');
+      const target = targets.size ? [...targets][0] : "both";
+      return { target, test: (d, isEdge) => conditions.every((c) => c.test(d, isEdge)) };
+    });
+  }
+
+  function select(groups) {
+    let matched = cy.collection();
+    for (const group of groups) {
+      if (group.target !== "edge") matched = matched.union(cy.nodes().not(".box").filter((n) => group.test(n.data(), false)));
+      if (group.target !== "node") matched = matched.union(cy.edges().filter((e) => group.test(e.data(), true)));
+    }
+    return matched;
+  }
+
+  function applyExpressions() {
+    if (!cy) return;
+    const messages = [];
+    cy.batch(() => {
+      cy.elements().removeClass("find-match hidden");
+      if (config.hide.trim()) {
+        try {
+          const hidden = select(parseExpression(config.hide));
+          const hadEdges = cy.nodes().not(".box").filter((n) => n.connectedEdges().length > 0);
+          hidden.addClass("hidden");
+          hidden.nodes().connectedEdges().addClass("hidden");
+          // A node whose every edge was hidden goes too, as in Kiali.
+          hadEdges.filter((n) => n.connectedEdges().not(".hidden").length === 0).addClass("hidden");
+          cy.nodes(".box").forEach((box) => {
+            if (box.descendants().not(".box").not(".hidden").length === 0) box.addClass("hidden");
+          });
+        } catch (error) {
+          if (!(error instanceof ExpressionError)) throw error;
+          messages.push("Hide: " + error.message);
+        }
+      }
+      if (config.find.trim()) {
+        try {
+          select(parseExpression(config.find)).not(".hidden").addClass("find-match");
+        } catch (error) {
+          if (!(error instanceof ExpressionError)) throw error;
+          messages.push("Find: " + error.message);
+        }
+      }
+    });
+    errorBox.textContent = messages.join(" ");
+  }
+
+  // ---- toolbar -------------------------------------------------------------------------
+  function syncUrl() {
+    const params = new URLSearchParams(new FormData(form));
+    history.replaceState(history.state, "", "?" + params.toString());
+  }
+
+  form.addEventListener("change", (event) => {
+    const field = event.target;
+    if (field.hasAttribute("data-local")) {
+      if (field.name === "badges") {
+        config.showBadges = field.checked;
+        if (cy) cy.nodes().forEach((n) => n.data("label", nodeLabel(n.data())));
+      } else {
+        config[field.name] = field.value;
+        applyExpressions();
+      }
+      syncUrl();
+      return;
+    }
+    form.requestSubmit();
+  });
+  form.addEventListener("submit", (event) => {
+    // Enter in find/hide applies the expression without reloading the graph.
+    if (document.activeElement && document.activeElement.hasAttribute("data-local") && document.activeElement.type === "text") {
+      event.preventDefault();
+      config[document.activeElement.name] = document.activeElement.value;
+      applyExpressions();
+      syncUrl();
+    }
+  });
+
+  document.querySelectorAll("[data-zoom]").forEach((button) => button.addEventListener("click", () => {
+    if (!cy) return;
+    const action = button.dataset.zoom;
+    const center = { x: container.clientWidth / 2, y: container.clientHeight / 2 };
+    if (action === "in") cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: center });
+    else if (action === "out") cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: center });
+    else if (action === "fit") cy.fit(undefined, 30);
+    else layout();
+  }));
+
+  window.meshGraph = { cy: null, parseExpression, reload: load };
+  load();
+  if (config.refreshMs > 0) setInterval(load, config.refreshMs);
+})();
