@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.plugins.console",
     "tests.plugins.browser",
     "tests.plugins.auth",
+    "tests.plugins.auth_peers",
 ]
