@@ -26,6 +26,10 @@ def user_menu(request: HttpRequest) -> UserMenu | None:
         return None
     from kiali_site.access import visible_namespaces
 
+    # Read first: a cluster that rejects its token now is dropped from the session here,
+    # and the lists below must already show it as one to log in to again.
+    visible, errors = visible_namespaces(request)  # type: ignore[arg-type]
+    sees_nothing = not errors and not any(visible.values())
     registry = mesh.registry
     logged_in: list[str] = []
     log_in_to: list[tuple[str, str]] = []
@@ -35,7 +39,5 @@ def user_menu(request: HttpRequest) -> UserMenu | None:
                 logged_in.append(cluster.name)
             elif strategy == "openshift":
                 log_in_to.append((cluster.name, f"/api/auth/redirect/{cluster.name}"))
-    visible, errors = visible_namespaces(request)  # type: ignore[arg-type]
-    sees_nothing = not errors and not any(visible.values())
     # Header sessions belong to the proxy: there is nothing here to log out of.
     return UserMenu(mesh.username, strategy != "header", logged_in, log_in_to, sees_nothing)
