@@ -64,6 +64,23 @@ EDGE_LABELS = (
 RESPONSE_TIMES = (("avg", "Average"), ("50", "Median"), ("95", "95th pct"), ("99", "99th pct"))
 # Kiali's UI always asks for these; the toggles add the rest.
 BASE_APPENDERS = ("deadNode", "serviceEntry", "meshCheck", "workloadEntry", "istio", "health")
+# The query-string names of GraphView, carried from one graph page to another.
+VIEW_KEYS = (
+    "graphType",
+    "duration",
+    "refresh",
+    "edges",
+    "responseTime",
+    "idleNodes",
+    "idleEdges",
+    "injectServiceNodes",
+    "showSecurity",
+    "badges",
+    "boxByCluster",
+    "boxByNamespace",
+    "find",
+    "hide",
+)
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
 
@@ -211,9 +228,10 @@ def node_graph_url(view_query: QueryDict, node: Any) -> str | None:
         url = reverse("graph-node", args=[ns, "services", node["service"]])
     else:
         return None
-    query = view_query.copy()
-    for key in ("namespaces", "element", "kind", "cluster", "namespace", "focus"):
-        query.pop(key, None)
+    query = QueryDict(mutable=True)
+    for key in VIEW_KEYS:
+        if key in view_query:
+            query.setlist(key, view_query.getlist(key))
     query["clusterName"] = node.get("cluster", "")
     return f"{url}?{query.urlencode()}"
 

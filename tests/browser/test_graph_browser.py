@@ -1,0 +1,155 @@
+"""The Traffic Graph drawn in headless Chromium from the demo mesh's real telemetry."""
+
+from __future__ import annotations
+
+import pytest
+
+from mesh.sim.demo import publish_remote_cluster
+from tests.plugins.browser import screenshot
+from tests.plugins.prometheus import wait_for_samples
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("clusters"),
+]
+
+DRAWN = '#graph-canvas[data-state="drawn"]'
+
+NODES = """() => window.meshGraph.cy.nodes().map(n => ({
+  id: n.id(), app: n.data('app') || '', version: n.data('version') || '',
+  workload: n.data('workload') || '', cluster: n.data('cluster'), box: n.data('isBox') || '',
+  parent: n.data('parent') || '', label: n.data('label'), hasCB: !!n.data('hasCB'),
+  hidden: n.hasClass('hidden')}))"""
+EDGES = """() => window.meshGraph.cy.edges().map(e => ({
+  source: e.source().data('workload') || e.source().data('service') || '',
+  target: e.target().data('workload') || e.target().data('service') || '',
+  sourceCluster: e.source().data('cluster'), targetCluster: e.target().data('cluster'),
+  protocol: e.data('traffic').protocol, color: e.style('line-color'), label: e.data('label')}))"""
+RED = "rgb(201,25,11)"
+
+
+@pytest.fixture
+def graph_console(demo_mesh, east_cluster, west_cluster, prometheus_server, console_on):
+    publish_remote_cluster(east_cluster, west_cluster)
+    wait_for_samples(
+        prometheus_server.url,
+        'sum(rate(istio_requests_total{destination_workload="order-management-v2"}[60s])) > 0',
+    )
+    return console_on(
+        east_cluster,
+        config={"external_services": {"prometheus": {"url": prometheus_server.url}}},
+    )
+
+
+def click_node(page, node_id: str) -> None:
+    box = page.evaluate(
+        """id => { const n = window.meshGraph.cy.getElementById(id);
+                   const r = n.renderedBoundingBox({includeLabels: false});
+                   const c = document.getElementById('graph-canvas').getBoundingClientRect();
+                   return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }""",
+        node_id,
+    )
+    page.mouse.click(box["x"], box["y"])
+
+
+def test_the_ecommerce_graph_draws_with_errors_badges_and_a_side_panel(
+    page, live_server, graph_console
+):
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60"
+        "&edges=trafficRate&edges=trafficDistribution"
+    )
+    page.wait_for_selector(DRAWN)
+    nodes = page.evaluate(NODES)
+    apps = {(n["app"], n["version"]) for n in nodes if not n["box"]}
+    for wanted in (
+        ("ecommerce-ui", "v1"),
+        ("product-catalog", "v1"),
+        ("product-catalog", "v2"),
+        ("order-management", "v1"),
+        ("order-management", "v2"),
+    ):
+        assert wanted in apps, wanted
+    edges = page.evaluate(EDGES)
+    into_v2 = [e for e in edges if e["target"] == "order-management-v2" and e["protocol"] == "http"]
+    assert into_v2 and all(e["color"].replace(" ", "") == RED for e in into_v2)
+    order = [n for n in nodes if n["app"] == "order-management" and not n["box"]]
+    assert order and all(n["hasCB"] and "⚡" in n["label"] for n in order)
+    assert any("rps" in e["label"] for e in edges)
+    screenshot(page, "graph-ecommerce")
+
+    catalog = next(n for n in nodes if n["workload"] == "product-catalog-v1")
+    click_node(page, catalog["id"])
+    title = page.wait_for_selector("#graph-panel-title")
+    assert "product-catalog" in title.inner_text()
+    inbound = page.locator('#graph-side-panel table[data-direction="inbound"]')
+    assert "req/s" in inbound.inner_text()
+    assert page.locator("#graph-panel-node-graph").count() == 1
+    screenshot(page, "graph-side-panel")
+
+
+def test_find_and_hide_expressions_apply_and_explain_their_mistakes(
+    page, live_server, graph_console
+):
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&hide=name%20%3D%20ecommerce-ui"
+    )
+    page.wait_for_selector(DRAWN)
+    nodes = page.evaluate(NODES)
+    assert all(n["hidden"] for n in nodes if n["app"] == "ecommerce-ui")
+    page.fill("#graph-find", "rps >> ten")
+    page.press("#graph-find", "Enter")
+    assert "needs a number" in page.locator("#graph-expression-error").inner_text()
+    page.fill("#graph-find", "circuitbreaker")
+    page.press("#graph-find", "Enter")
+    assert page.locator("#graph-expression-error").inner_text() == ""
+    found = page.evaluate(
+        "() => window.meshGraph.cy.nodes('.find-match').map(n => n.data('app') || n.data('service'))"
+    )
+    assert set(found) == {"order-management"}
+    assert "find=circuitbreaker" in page.url
+
+
+def test_the_multicluster_view_boxes_sleep_in_west_calling_helloworld_in_east(
+    page, live_server, graph_console
+):
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=sample&graphType=workload"
+        "&injectServiceNodes=false&boxByNamespace=false&duration=60&edges=trafficRate"
+    )
+    page.wait_for_selector(DRAWN)
+    nodes = page.evaluate(NODES)
+    boxes = {n["cluster"]: n["id"] for n in nodes if n["box"] == "cluster"}
+    assert set(boxes) == {"east", "west"}
+    sleep_west = next(n for n in nodes if n["workload"] == "sleep" and n["cluster"] == "west")
+    hello_east = next(n for n in nodes if n["workload"] == "helloworld-v1")
+    by_id = {n["id"]: n for n in nodes}
+
+    def cluster_box(node):
+        while node["parent"]:
+            node = by_id[node["parent"]]
+        return node["id"]
+
+    assert cluster_box(sleep_west) == boxes["west"] and cluster_box(hello_east) == boxes["east"]
+    edges = page.evaluate(EDGES)
+    assert any(
+        e["source"] == "sleep"
+        and e["sourceCluster"] == "west"
+        and e["target"] == "helloworld-v1"
+        and e["targetCluster"] == "east"
+        for e in edges
+    )
+    screenshot(page, "graph-multicluster")
+
+
+def test_metrics_unavailable_is_said_on_the_page(
+    page, live_server, demo_mesh, east_cluster, console_on
+):
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": "http://127.0.0.1:9"}}}
+    )
+    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce")
+    message = page.wait_for_selector("#graph-message")
+    assert message.inner_text().startswith("metrics unavailable: ")
+    assert page.locator('#graph-canvas[data-state="error"]').count() == 1

@@ -1,0 +1,207 @@
+"""The Traffic Graph page and its side panel on the demo mesh (real API servers, Prometheus)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+
+from mesh.graph.render import hash_id
+from tests.plugins.prometheus import wait_for_samples
+
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
+
+DEAD_PROMETHEUS = "http://127.0.0.1:9"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()  # namespace visibility is cached per identity
+    yield
+    cache.clear()
+
+
+def prometheus_config(url: str) -> dict:  # type: ignore[type-arg]
+    return {"external_services": {"prometheus": {"url": url, "timeout": "5s"}}}
+
+
+@pytest.fixture
+def demo_console(demo_mesh, east_cluster, prometheus_server, console_on):
+    wait_for_samples(prometheus_server.url, "sum(rate(istio_requests_total[60s])) > 0")
+    return console_on(east_cluster, config=prometheus_config(prometheus_server.url))
+
+
+def graph_config(response) -> dict:  # type: ignore[type-arg]
+    found = re.search(
+        r'<script id="graph-config" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
+    assert found, "the page hands its options over through json_script"
+    return json.loads(found.group(1))
+
+
+def selected(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    return re.findall(r'<option value="([^"]*)" selected>', select.group(1))
+
+
+def test_the_page_renders_its_controls_from_the_query_string(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))
+    response = client.get(
+        "/graph/",
+        {
+            "namespaces": "ecommerce",
+            "graphType": "workload",
+            "duration": "300",
+            "refresh": "10000",
+            "edges": "trafficRate,responseTime",
+            "idleNodes": "true",
+            "badges": ["false"],
+            "boxByNamespace": ["false"],
+            "find": "rps > 10",
+            "hide": "node = unknown",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert selected(html, "namespaces") == ["ecommerce"]
+    assert selected(html, "graphType") == ["workload"]
+    assert selected(html, "duration") == ["300"]
+    assert selected(html, "refresh") == ["10000"]
+    assert re.search(r'name="edges" value="trafficRate" checked', html)
+    assert re.search(r'name="edges" value="responseTime" checked', html)
+    assert not re.search(r'name="edges" value="throughput" checked', html)
+    assert 'value="rps &gt; 10"' in html and 'value="node = unknown"' in html
+    config = graph_config(response)
+    params = config["apiParams"]
+    assert params["namespaces"] == "ecommerce" and params["graphType"] == "workload"
+    assert params["duration"] == "300s" and params["boxBy"] == "cluster"
+    assert {"idleNode", "responseTime", "health", "istio"} <= set(params["appenders"].split(","))
+    assert config["responseTimeUrl"] == ""  # response time is the label: asked for up front
+    assert config["showBadges"] is False and config["refreshMs"] == 10000
+    assert config["find"] == "rps > 10" and config["hide"] == "node = unknown"
+    assert "|safe" not in html and "graph-legend" in html
+
+
+def test_response_times_come_second_unless_they_are_the_label(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))
+    config = graph_config(client.get("/graph/", {"namespaces": "ecommerce"}))
+    assert "responseTime" not in config["apiParams"]["appenders"]
+    assert config["responseTimeUrl"] == "/api/namespaces/graph/response-times"
+    assert config["apiParams"]["graphType"] == "versionedApp"
+    assert config["apiParams"]["boxBy"] == "app,cluster,namespace"
+
+
+def test_without_a_namespace_the_page_asks_for_one(client, demo_mesh, east_cluster, console_on):
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))
+    response = client.get("/graph/")
+    assert response.status_code == 200
+    assert "No namespace is selected" in response.content.decode()
+    assert 'id="graph-config"' not in response.content.decode()
+
+
+def test_the_side_panel_is_a_partial_for_htmx_with_rates_from_the_server(client, demo_console):
+    node = hash_id("vapp_east_ecommerce_order-management-v2")
+    query = {
+        "namespaces": "ecommerce",
+        "duration": "60",
+        "element": node,
+        "kind": "node",
+        "cluster": "east",
+        "namespace": "ecommerce",
+        # Numbers a browser might send are ignored: the panel reads only identifiers.
+        "rate": "999",
+    }
+    response = client.get("/graph/panel", query, **HTMX)
+    assert response.status_code == 200, response.content
+    html = response.content.decode()
+    assert "<html" not in html and 'id="graph-panel"' in html
+    assert "order-management" in html and "v2" in html
+    assert 'data-badge="hasCB"' in html
+    inbound = re.search(r'data-direction="inbound".*?</table>', html, re.S)
+    assert inbound and "HTTP" in inbound.group(0) and "999" not in html
+    assert "/graph/node/namespaces/ecommerce/applications/order-management/versions/v2" in html
+
+    full = client.get("/graph/panel", query)
+    assert full.status_code == 200 and "<html" in full.content.decode()
+
+
+def test_an_edge_panel_shows_rate_errors_and_responses(client, demo_console):
+    source = hash_id("wl_east_ecommerce_ecommerce-ui-v1")
+    target = hash_id("wl_east_ecommerce_order-management-v2")
+    edge = hash_id(f"{source}.{target}.http")
+    response = client.get(
+        "/graph/panel",
+        {
+            "namespaces": "ecommerce",
+            "graphType": "workload",
+            "injectServiceNodes": "false",
+            "duration": "60",
+            "element": edge,
+            "kind": "edge",
+            "cluster": "east",
+            "namespace": "ecommerce",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 200, response.content
+    html = response.content.decode()
+    assert "ecommerce-ui-v1 → order-management-v2" in html
+    assert "503" in html and 'data-health="Failure"' in html
+
+
+def test_a_namespace_the_user_may_not_see_is_not_offered_and_its_panel_is_403(
+    client, demo_mesh, east_cluster, prometheus_server, console_on
+):
+    config = {"auth": {"strategy": "token"}, **prometheus_config(prometheus_server.url)}
+    console_on(east_cluster, config=config)
+    assert client.post("/login/", {"token": east_cluster.tokens["bob"]}).status_code == 302
+    html = client.get("/graph/", {"namespaces": "ecommerce,sample"}).content.decode()
+    assert 'value="ecommerce"' in html and 'value="sample"' not in html
+    assert selected(html, "namespaces") == ["ecommerce"]
+    response = client.get(
+        "/graph/panel",
+        {
+            "namespaces": "sample",
+            "element": hash_id("wl_east_sample_sleep"),
+            "kind": "node",
+            "cluster": "east",
+            "namespace": "sample",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 403
+
+
+def test_the_panel_says_metrics_unavailable_when_prometheus_is_down(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))
+    response = client.get(
+        "/graph/panel",
+        {"namespaces": "ecommerce", "element": "x", "cluster": "east", "namespace": "ecommerce"},
+        **HTMX,
+    )
+    assert response.status_code == 503
+    assert "metrics unavailable: " in response.content.decode()
+
+
+def test_a_node_graph_page_points_the_canvas_at_the_node_api(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))
+    response = client.get("/graph/node/namespaces/ecommerce/workloads/product-catalog-v1")
+    assert response.status_code == 200
+    config = graph_config(response)
+    assert config["apiUrl"] == "/api/namespaces/ecommerce/workloads/product-catalog-v1/graph"
+    assert config["focus"] == "workload/ecommerce/product-catalog-v1"
+    assert "Back to the full graph of ecommerce" in response.content.decode()
