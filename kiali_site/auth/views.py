@@ -60,6 +60,9 @@ def login_page(request: HttpRequest) -> HttpResponse:
     if strategy == "anonymous":
         return HttpResponseRedirect(next_url)
     message = ""
+    notice = ""
+    if request.GET.get("bye"):
+        notice = "You are logged out."
     if request.GET.get("expired"):
         message = EXPIRED
     elif request.GET.get("error"):
@@ -79,12 +82,13 @@ def login_page(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(next_url)
     elif read_session(request, strategy) is not None:
         return HttpResponseRedirect(next_url)
-    elif not message and strategy in ("openid", "openshift"):
+    elif not message and not notice and strategy in ("openid", "openshift"):
         # Nothing to tell the user: go straight to the provider, as upstream's UI does.
         return HttpResponseRedirect(_provider_start(strategy, next_url))
     context = {
         "strategy": strategy,
         "message": message,
+        "notice": notice,
         "next": next_url,
         "start_url": _provider_start(strategy, next_url),
     }

@@ -15,11 +15,13 @@ from kiali_site.context import MeshContext
 from kiali_site.scope import page_scope
 
 
-def visible_to(client: Client, path: str = "/") -> set[tuple[str, str]]:
-    """(cluster, namespace) pairs the pages would show to the client's logged-in session:
-    the session record the login stored, read back the way the middleware reads it."""
+def visible_to(client: Client | str, path: str = "/") -> set[tuple[str, str]]:
+    """(cluster, namespace) pairs the pages would show to a logged-in session (a test client
+    or a browser's session id): the session record the login stored, read back the way the
+    middleware reads it."""
     request = RequestFactory().get(path)
-    request.session = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    key = client if isinstance(client, str) else client.cookies[settings.SESSION_COOKIE_NAME].value
+    request.session = SessionStore(key)
     record = read_session(request, settings.KIALI.auth.strategy)
     assert record is not None, "the client is not logged in"
     request.mesh = MeshContext(settings.KIALI, record, _request=request)
