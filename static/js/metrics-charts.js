@@ -58,6 +58,8 @@
       width: width,
       height: 220,
       series: built.series,
+      // Rates, sizes and durations are never negative; starting at zero keeps flat series readable.
+      scales: { y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
       axes: [{}, { size: 60, label: chart.dataset.unit }],
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
