@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from mesh.api import inventory as api
+from mesh.views import detail
 from mesh.views import inventory as pages
 
 urlpatterns: list[URLPattern] = [
@@ -21,5 +22,20 @@ urlpatterns: list[URLPattern] = [
         "api/namespaces/<str:namespace>/workloads/<str:workload>",
         api.workload_detail,
         name="api-workload",
+    ),
+    path(
+        "applications/<str:cluster>/<str:namespace>/<str:name>/",
+        detail.app_detail,
+        name="app_detail",
+    ),
+    path(
+        "workloads/<str:cluster>/<str:namespace>/<str:name>/",
+        detail.workload_detail,
+        name="workload_detail",
+    ),
+    path(
+        "services/<str:cluster>/<str:namespace>/<str:name>/",
+        detail.service_detail,
+        name="service_detail",
     ),
 ]
