@@ -220,15 +220,22 @@
   ];
 
   function layout() {
-    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 25, rankSep: 80, fit: true, padding: 30 }).run();
+    // A small graph fitted to a big canvas would be drawn at giant size: cap the zoom.
+    cy.one("layoutstop", () => {
+      if (cy.zoom() > 1.4) {
+        cy.zoom(1.4);
+        cy.center();
+      }
+    });
+    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 90, fit: true, padding: 40 }).run();
   }
 
-  function showStatus(html, kind) {
+  function showStatus(html, kind, id) {
     statusBox.innerHTML = "";
     if (!html) return;
     const alert = document.createElement("div");
     alert.className = "pf-v5-c-alert pf-m-inline pf-m-" + (kind || "info");
-    alert.id = "graph-message";
+    alert.id = id || "graph-message";
     const title = document.createElement("p");
     title.className = "pf-v5-c-alert__title";
     if (html instanceof Node) title.appendChild(html); else title.textContent = html;
@@ -293,7 +300,7 @@
   }
 
   async function load() {
-    if (!lastDocument) showStatus("Loading the graph…", "info");
+    if (!lastDocument) showStatus("Loading the graph…", "info", "graph-loading");
     let documentJson;
     try {
       documentJson = await fetchJson(config.apiUrl, config.apiParams);

@@ -150,6 +150,16 @@ def test_metrics_unavailable_is_said_on_the_page(
         east_cluster, config={"external_services": {"prometheus": {"url": "http://127.0.0.1:9"}}}
     )
     page.goto(f"{live_server.url}/graph/?namespaces=ecommerce")
-    message = page.wait_for_selector("#graph-message")
+    page.wait_for_selector('#graph-canvas[data-state="error"]')
+    message = page.locator("#graph-message")
     assert message.inner_text().startswith("metrics unavailable: ")
     assert page.locator('#graph-canvas[data-state="error"]').count() == 1
+
+
+def test_a_namespace_without_traffic_says_so(page, live_server, graph_console):
+    page.goto(f"{live_server.url}/graph/?namespaces=default&duration=60")
+    page.wait_for_selector('#graph-canvas[data-state="empty"]')
+    message = page.locator("#graph-message")
+    assert "no traffic in the selected namespaces" in message.inner_text()
+    assert page.locator('#graph-canvas[data-state="empty"]').count() == 1
+    assert page.locator("#graph-message a", has_text="Show idle nodes").count() == 1
