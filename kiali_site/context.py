@@ -238,5 +238,5 @@ def console(request: HttpRequest) -> dict[str, object]:
     if isinstance(mesh, MeshContext):
         from kiali_site.auth.menu import user_menu
 
-        context["user_menu"] = lambda: user_menu(request)  # type: ignore[arg-type]
+        context["user_menu"] = lambda: user_menu(request)
     return context

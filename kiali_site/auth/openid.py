@@ -149,7 +149,7 @@ class OpenIdIdentity:
     pk: None = None
 
 
-class OpenIdBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+class OpenIdBackend(OIDCAuthenticationBackend):
     """Only answers the OpenID callback; any other authenticate() call passes through."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -251,7 +251,7 @@ def _redact(text: str) -> str:
     return text[:300]
 
 
-class OpenIdRedirect(OIDCAuthenticationRequestView):  # type: ignore[misc]
+class OpenIdRedirect(OIDCAuthenticationRequestView):
     get_settings = staticmethod(openid_setting)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -266,7 +266,7 @@ class OpenIdRedirect(OIDCAuthenticationRequestView):  # type: ignore[misc]
         return str(openid_setting("OIDC_RP_CLIENT_ID"))
 
 
-class OpenIdCallback(OIDCAuthenticationCallbackView):  # type: ignore[misc]
+class OpenIdCallback(OIDCAuthenticationCallbackView):
     get_settings = staticmethod(openid_setting)
 
     @property

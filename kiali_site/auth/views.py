@@ -49,7 +49,7 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 
 def _config() -> KialiConfig:
-    return settings.KIALI  # type: ignore[no-any-return]
+    return settings.KIALI
 
 
 @require_http_methods(["GET", "POST"])

@@ -379,10 +379,10 @@ def _handler_for(oauth: OpenShiftOAuthServer) -> type[BaseHTTPRequestHandler]:
                 review = json.loads(self.rfile.read(length) or b"{}")
                 token = (review.get("spec") or {}).get("token", "")
                 owner = oauth.owner_of(token)
-                status: dict[str, Any] = {"authenticated": False}
+                verdict: dict[str, Any] = {"authenticated": False}
                 if owner:
                     groups = [*oauth.users[owner].groups, OAUTH_GROUP]
-                    status = {
+                    verdict = {
                         "authenticated": True,
                         "user": {"username": owner, "uid": owner, "groups": groups},
                     }
@@ -391,7 +391,7 @@ def _handler_for(oauth: OpenShiftOAuthServer) -> type[BaseHTTPRequestHandler]:
                     {
                         "apiVersion": review.get("apiVersion", "authentication.k8s.io/v1"),
                         "kind": "TokenReview",
-                        "status": status,
+                        "status": verdict,
                     },
                 )
             return self._json(
