@@ -89,7 +89,7 @@ def _direction_reasons(
         threshold = tolerance.failure if status == FAILURE else tolerance.degraded
         code_list = ", ".join(f"{c}: {codes[c]:.2f} req/s" for c in matched)
         text = (
-            f"{direction.capitalize()} {protocol} errors: {ratio:.1f}% of {total:.2f} req/s"
+            f"{protocol.upper()} errors {ratio:.1f}% of {total:.2f} req/s"
             f" ({code_list}); {status.lower()} at {threshold:g}% or more"
         )
         reasons.append(HealthReason(direction, status, text))

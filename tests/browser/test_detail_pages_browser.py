@@ -1,0 +1,64 @@
+"""order-management-v2's workload detail page in headless Chromium: overview and metrics."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import NoReverseMatch, include, path, reverse
+
+from tests.plugins.browser import screenshot
+from tests.plugins.prometheus import wait_for_samples
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("clusters"),
+]
+pytest_plugins = ["tests.plugins.demo"]
+
+ORDER_ERRORS = (
+    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
+    " > 0.05"
+)
+
+# The site's routes plus the metrics API the panel's charts read, for as long as the site
+# does not include the metrics routes itself.
+urlpatterns = [
+    path("", include("mesh.views.urls_metrics")),
+    path("", include("kiali_site.urls")),
+]
+
+
+def test_the_failing_workload_explains_itself_and_draws_its_inbound_metrics(
+    page, live_server, settings, demo_mesh, east_cluster, prometheus_server, console_on
+):
+    cache.clear()
+    try:
+        reverse("api-workload-metrics", kwargs={"namespace": "x", "workload": "y"})
+    except NoReverseMatch:
+        settings.ROOT_URLCONF = __name__
+    wait_for_samples(prometheus_server.url, ORDER_ERRORS)
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
+    )
+
+    page.goto(f"{live_server.url}/workloads/east/ecommerce/order-management-v2/")
+    health = page.locator("#health")
+    assert health.locator("[data-health]").first.get_attribute("data-health") in (
+        "Failure",
+        "Degraded",
+    )
+    inbound = page.locator('#health-reasons li[data-part="inbound"]')
+    assert "503" in inbound.first.inner_text()
+    assert page.locator("#pods tbody tr").count() >= 1
+    screenshot(page, "workload-detail")
+
+    page.locator("#tab-inbound").click()
+    page.wait_for_url("**tab=inbound")
+    panel = page.locator("#metrics-inbound")
+    panel.wait_for()
+    # The charts draw once the panel's JSON arrives: uPlot puts a canvas in each plot.
+    page.locator('.metrics-chart[data-metric="request_count"] canvas').first.wait_for()
+    assert page.locator("#tab-inbound").get_attribute("aria-selected") == "true"
+    assert "<html" not in page.locator("#detail-content").inner_html()
+    screenshot(page, "workload-detail-metrics")
