@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 
+from mesh import decoded_cache
 from mesh.health.model import NamespaceHealthEntry
 
 ENTRY_KEY = "health:{cluster}:{namespace}"
@@ -28,7 +29,7 @@ def entry_key(cluster: str, namespace: str) -> str:
 def get_entries(cluster: str, namespaces: Iterable[str]) -> dict[str, NamespaceHealthEntry]:
     """The cached entries found, by namespace name (one round trip)."""
     keys = {entry_key(cluster, ns): ns for ns in namespaces}
-    found = cache.get_many(list(keys))
+    found = decoded_cache.get_many(keys)
     return {keys[k]: v for k, v in found.items()}
 
 
@@ -36,14 +37,14 @@ def put_entries(cluster: str, entries: Iterable[NamespaceHealthEntry], *, replac
     """Store entries; with `replace`, the cluster's index becomes exactly these namespaces and
     entries of namespaces no longer present are deleted."""
     entries = list(entries)
-    cache.set_many({entry_key(cluster, e.namespace): e for e in entries}, timeout=TIMEOUT)
+    decoded_cache.put_many({entry_key(cluster, e.namespace): e for e in entries}, timeout=TIMEOUT)
     index_key = INDEX_KEY.format(cluster=cluster)
     old: set[str] = set(cache.get(index_key) or ())
     names = {e.namespace for e in entries}
     if replace:
         gone = old - names
         if gone:
-            cache.delete_many([entry_key(cluster, ns) for ns in gone])
+            decoded_cache.delete_many([entry_key(cluster, ns) for ns in gone])
         cache.set(index_key, sorted(names), timeout=TIMEOUT)
     else:
         cache.set(index_key, sorted(old | names), timeout=TIMEOUT)
@@ -55,7 +56,7 @@ def forget_clusters_except(known: Iterable[str]) -> None:
     stored: set[str] = set(cache.get(CLUSTERS_KEY) or ())
     for cluster in stored - known:
         names = cache.get(INDEX_KEY.format(cluster=cluster)) or []
-        cache.delete_many([entry_key(cluster, ns) for ns in names])
+        decoded_cache.delete_many([entry_key(cluster, ns) for ns in names])
         cache.delete_many([INDEX_KEY.format(cluster=cluster), LAST_RUN_KEY.format(cluster=cluster)])
     cache.set(CLUSTERS_KEY, sorted(known), timeout=TIMEOUT)
 

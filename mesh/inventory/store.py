@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
 from kubernetes.client import ApiClient
 
 from kiali_site.config import KialiConfig
+from mesh import decoded_cache
 from mesh.inventory.build import build_snapshot
 from mesh.inventory.fetch import fetch_cluster
 from mesh.inventory.model import ClusterSnapshot
@@ -28,12 +28,12 @@ def snapshot_key(cluster: str) -> str:
 
 
 def cached_snapshot(cluster: str) -> ClusterSnapshot | None:
-    snapshot: ClusterSnapshot | None = cache.get(snapshot_key(cluster))
+    snapshot: ClusterSnapshot | None = decoded_cache.get(snapshot_key(cluster))
     return snapshot
 
 
 def store_snapshot(snapshot: ClusterSnapshot) -> None:
-    cache.set(snapshot_key(snapshot.cluster), snapshot, timeout=SNAPSHOT_TIMEOUT)
+    decoded_cache.put(snapshot_key(snapshot.cluster), snapshot, timeout=SNAPSHOT_TIMEOUT)
 
 
 def read_snapshot(client: ApiClient, cluster: str, config: KialiConfig) -> ClusterSnapshot:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
@@ -42,6 +43,15 @@ def _sort_links(request: MeshRequest, columns: list[str]) -> dict[str, str]:
     return links
 
 
+PAGE_SIZE = 50
+
+
+def paged(request: MeshRequest, rows: list[object]) -> Page:  # type: ignore[type-arg]
+    """One page of a list: a big mesh has thousands of workloads, and rendering every row is
+    what makes a list slow, not finding them. Out-of-range pages show the last one."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
 def _common(request: MeshRequest, data: InventoryData) -> dict[str, object]:
     oldest = data.health.oldest
     return {
@@ -72,6 +82,7 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
     rows = filter_namespace_rows(namespace_rows(data.snapshots, data.visible, data.health), filters)
     context = _common(request, data) | {
         "rows": rows,
+        "page": paged(request, rows),
         "filters": filters,
         "sort_links": _sort_links(request, ["name", "cluster", "health"]),
     }
@@ -110,6 +121,7 @@ def _list_page(request: MeshRequest, kind: str) -> HttpResponse:
         "title": title,
         "url_name": url_name,
         "rows": rows,
+        "page": paged(request, rows),
         "filters": filters,
         "sort_links": _sort_links(request, columns),
     }
