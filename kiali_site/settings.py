@@ -115,18 +115,41 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Health is one entry per namespace (and a stamp beside it): LocMem's default of 300
+    # entries would evict a big mesh's health between two requests.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # Without a broker, tasks run in-process so a single `runserver` is a complete console.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_IGNORE_RESULT = True
+# Task modules outside the apps' tasks.py, which autodiscovery alone would not import.
+CELERY_IMPORTS = ("mesh.health.tasks", "mesh.inventory.tasks", "validations.tasks")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "refresh-cluster-snapshots": {
+    "refresh-cluster-registry": {
         "task": "mesh.tasks.refresh_clusters",
         "schedule": float(KIALI.kubernetes_config.cache_duration),
     },
+    "refresh-inventory-snapshots": {
+        "task": "mesh.inventory.tasks.refresh_snapshots",
+        "schedule": float(KIALI.kubernetes_config.cache_duration),
+    },
+    "refresh-health": {
+        "task": "mesh.health.tasks.refresh_health",
+        "schedule": float(KIALI.health_config.compute.refresh_interval),
+        "options": {"soft_time_limit": float(KIALI.health_config.compute.timeout)},
+    },
 }
+if KIALI.external_services.istio.validation_reconcile_interval > 0:  # 0 turns validation off
+    CELERY_BEAT_SCHEDULE["validate-clusters"] = {
+        "task": "validations.tasks.validate_clusters",
+        "schedule": float(KIALI.external_services.istio.validation_reconcile_interval),
+    }
 
 LOGGING = {
     "version": 1,

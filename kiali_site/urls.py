@@ -5,10 +5,11 @@ from django.views.generic.base import RedirectView
 from mesh.views import mesh, probes
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="mesh", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="overview", permanent=False)),
     path("mesh/", mesh.mesh_page, name="mesh"),
     path("", include("mesh.views.urls_inventory")),
     path("", include("mesh.views.urls_graph")),
+    path("", include("mesh.views.urls_metrics")),
     path("", include("validations.urls")),
     path("", include("kiali_site.auth.urls")),
     path("healthz", probes.healthz, name="healthz"),
