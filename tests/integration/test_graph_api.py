@@ -17,6 +17,13 @@ def demo_console(demo_mesh, east_cluster, west_cluster, prometheus_server, conso
     publish_remote_cluster(east_cluster, west_cluster)
     # Rates need a few scrapes; the session's Prometheus may have only just started.
     wait_for_samples(prometheus_server.url, "sum(rate(istio_tcp_sent_bytes_total[60s])) > 0")
+    # The slowest counters: order-management-v2's few requests, successes as well as 503s.
+    for code in ("200", "503"):
+        wait_for_samples(
+            prometheus_server.url,
+            'sum(rate(istio_requests_total{destination_workload="order-management-v2",'
+            f'response_code="{code}"}}[60s])) > 0',
+        )
     return console_on(
         east_cluster,
         config={"external_services": {"prometheus": {"url": prometheus_server.url}}},
@@ -71,7 +78,9 @@ def test_product_catalog_canary_splits_80_20(client, demo_console):
     assert abs(share_v1 - 80) <= 5 and abs(share_v2 - 20) <= 5
 
 
-def test_order_management_v2_edges_carry_errors_and_the_circuit_breaker(client, demo_console):
+def test_order_management_v2_edges_carry_errors_and_the_circuit_breaker(
+    client, demo_console, prometheus_server
+):
     document = graph(client, namespaces="ecommerce", graphType="workload")
     edge = edges_between(
         document, "wl_east_ecommerce_ecommerce-ui-v1", "wl_east_ecommerce_order-management-v2"
@@ -151,3 +160,16 @@ def test_a_namespace_with_quotes_or_braces_is_refused(client, demo_console, bad)
 def test_a_namespace_the_console_cannot_see_is_forbidden(client, demo_console):
     response = client.get("/api/namespaces/graph", {"namespaces": "no-such-namespace"})
     assert response.status_code == 403
+
+
+def test_nodes_carry_the_cached_health_once_the_health_job_ran(client, demo_console):
+    from mesh.health.tasks import refresh_all_health
+
+    before = graph(client, namespaces="ecommerce", graphType="workload")
+    assert node(before, "wl_east_ecommerce_order-management-v2").get("healthData") is None
+    results = {r.cluster: r for r in refresh_all_health()}
+    assert results["east"].error == ""
+    after = graph(client, namespaces="ecommerce", graphType="workload")
+    health = node(after, "wl_east_ecommerce_order-management-v2")["healthData"]
+    assert health["status"]["status"] in ("Failure", "Degraded")
+    assert health["workloadStatus"]["availableReplicas"] >= 1
