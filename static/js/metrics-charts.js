@@ -41,6 +41,17 @@
     return { data: data, series: series };
   }
 
+  function requestedWindow(chart) {
+    var panel = chart.closest(".metrics-panel");
+    if (!panel) return null;
+    var params = new URL(panel.dataset.metricsUrl, window.location.href).searchParams;
+    var duration = parseFloat(params.get("duration"));
+    if (!isFinite(duration) || duration <= 0) return null;
+    var end = parseFloat(params.get("queryTime"));
+    if (!isFinite(end)) end = Date.now() / 1000;
+    return [end - duration, end];
+  }
+
   function draw(chart, document) {
     var plot = chart.querySelector(".metrics-chart__plot");
     plot.textContent = "";
@@ -54,12 +65,18 @@
       return;
     }
     var width = Math.max(300, plot.clientWidth || chart.clientWidth || 500);
+    var window_ = requestedWindow(chart);
     new uPlot({
       width: width,
       height: 220,
       series: built.series,
       // Rates, sizes and durations are never negative; starting at zero keeps flat series readable.
-      scales: { y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
+      // The x axis spans the time range asked for, not the data: a young namespace with a
+      // single point would otherwise stretch the axis over years.
+      scales: {
+        x: { time: true, range: function (u, min, max) { return window_ || [min, max]; } },
+        y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } },
+      },
       axes: [{}, { size: 60, label: chart.dataset.unit }],
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
