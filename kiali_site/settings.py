@@ -110,6 +110,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 REDIS_URL = env_str("REDIS_URL")
+CACHES: dict[str, dict[str, object]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

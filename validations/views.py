@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.urls import NoReverseMatch, reverse
@@ -52,7 +54,7 @@ class ConfigRow:
         )
 
 
-def _sort_key(sort: str):  # type: ignore[no-untyped-def]
+def _sort_key(sort: str) -> Callable[[ConfigRow], tuple[object, ...]]:
     rank = {"error": 0, "warning": 1, "valid": 2}
     if sort == "validation":
         return lambda r: (rank[r.status], r.record.kind, r.record.namespace, r.record.name)
@@ -147,7 +149,7 @@ def _link(cluster: str, ref: Ref) -> RefLink:
     return RefLink(kind, namespace, name, url)
 
 
-def _annotated_lines(document: dict, record: ObjectValidation | None) -> list[YamlLine]:  # type: ignore[type-arg]
+def _annotated_lines(document: dict[str, Any], record: ObjectValidation | None) -> list[YamlLine]:
     shown = pathed_yaml(document)
     lines = [YamlLine(i + 1, text) for i, text in enumerate(shown.lines)]
     rank = {"error": 3, "warning": 2, "info": 1, "": 0}
@@ -160,7 +162,7 @@ def _annotated_lines(document: dict, record: ObjectValidation | None) -> list[Ya
     return lines
 
 
-def _shown(document: dict) -> dict:  # type: ignore[type-arg]
+def _shown(document: dict[str, Any]) -> dict[str, Any]:
     """The object as an operator reads it: server bookkeeping left out."""
     shown = dict(document)
     meta = dict(shown.get("metadata") or {})

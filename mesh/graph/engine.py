@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from mesh.graph import build
 from mesh.graph.appenders import (
@@ -57,7 +58,7 @@ FINALIZERS = (
 )
 
 
-def _no_objects(cluster: str, group_version: str, plural: str) -> list[dict]:  # type: ignore[type-arg]
+def _no_objects(cluster: str, group_version: str, plural: str) -> list[dict[str, Any]]:
     return []
 
 

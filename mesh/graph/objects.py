@@ -65,7 +65,7 @@ class ClusterObjects:
             except KubeForbidden:
                 items: list[dict[str, Any]] = []
                 for namespace in self._namespaces.get(cluster, ()):
-                    items += list_items(client, cluster, group_version, plural, namespace)
+                    items += list_items(client, cluster, group_version, plural, namespace=namespace)
                 return items
         except KubeError as exc:
             log.warning("graph: %s %s unavailable: %s", plural, cluster, exc)

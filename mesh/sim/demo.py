@@ -77,32 +77,34 @@ class DemoMesh:
 def publish_remote_cluster(home: LocalCluster, remote: LocalCluster) -> None:
     """Put the remote cluster's kubeconfig (the console's own persona) into the single
     multi-cluster secret in the home cluster's console namespace, as installers do."""
-    from kubernetes.client import CoreV1Api
+    from kubernetes.client import CoreV1Api, V1ObjectMeta, V1Secret
     from kubernetes.client.exceptions import ApiException
 
     api = CoreV1Api(home.api_client("admin"))
     kubeconfig = yaml.safe_dump(remote.kubeconfig("kiali")).encode()
-    body = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "name": "kiali-multi-cluster-secret",
-            "namespace": CONSOLE_NAMESPACE,
-            "labels": {"kiali.io/kiali-multi-cluster-secret": "true"},
-        },
-        "data": {remote.name: base64.b64encode(kubeconfig).decode()},
-    }
+    data: dict[str, bytes | str] = {remote.name: base64.b64encode(kubeconfig).decode()}
     try:
         existing = api.read_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE)
     except ApiException as exc:
         if exc.status != 404:
             raise
-        api.create_namespaced_secret(CONSOLE_NAMESPACE, body)
-        return
-    data = dict(existing.data or {})
-    data.update(body["data"])
-    body["data"] = data
-    api.replace_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE, body)
+        existing = None
+    if existing is not None:
+        data = {**(existing.data or {}), **data}
+    secret = V1Secret(
+        api_version="v1",
+        kind="Secret",
+        metadata=V1ObjectMeta(
+            name="kiali-multi-cluster-secret",
+            namespace=CONSOLE_NAMESPACE,
+            labels={"kiali.io/kiali-multi-cluster-secret": "true"},
+        ),
+        data=data,
+    )
+    if existing is None:
+        api.create_namespaced_secret(CONSOLE_NAMESPACE, secret)
+    else:
+        api.replace_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE, secret)
 
 
 def start_demo_mesh(workdir: Path, *, scrape_interval: str = "5s") -> DemoMesh:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, QueryDict
@@ -46,7 +48,7 @@ def _sort_links(request: MeshRequest, columns: list[str]) -> dict[str, str]:
 PAGE_SIZE = 50
 
 
-def paged(request: MeshRequest, rows: list[object]) -> Page:  # type: ignore[type-arg]
+def paged(request: MeshRequest, rows: Sequence[Any]) -> Page[Any]:
     """One page of a list: a big mesh has thousands of workloads, and rendering every row is
     what makes a list slow, not finding them. Out-of-range pages show the last one."""
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

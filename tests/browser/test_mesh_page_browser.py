@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from mesh.sim.demo import publish_remote_cluster
 from tests.plugins.browser import screenshot
 
 pytestmark = [
@@ -31,8 +30,16 @@ def test_the_mesh_page_shows_both_clusters_in_a_browser(
     )
     nav = page.locator("nav.pf-v5-c-nav .pf-v5-c-nav__link").all_inner_texts()
     # Kiali's order, each item present once its page exists
-    order = ["Overview", "Traffic Graph", "Mesh", "Namespaces", "Applications", "Workloads",
-             "Services", "Istio Config"]
+    order = [
+        "Overview",
+        "Traffic Graph",
+        "Mesh",
+        "Namespaces",
+        "Applications",
+        "Workloads",
+        "Services",
+        "Istio Config",
+    ]
     assert "Mesh" in nav and nav == [item for item in order if item in nav]
     # PatternFly's stylesheet is served and applied (the masthead is dark, not default white).
     color = page.locator("header.pf-v5-c-masthead").evaluate(

@@ -84,8 +84,15 @@ def test_links_set_the_url_of_a_discovered_console_and_add_the_others():
         "  - {cluster_name: east, instance_name: other, namespace: ops, url: 'https://o/'}\n"
         "  - {cluster_name: west, instance_name: kiali, namespace: istio-system, url: 'https://w/'}\n"
     )
-    discovered = [{"metadata": {"name": "kiali", "namespace": "istio-system",
-                                "labels": {"app.kubernetes.io/version": "v2.4"}}}]
+    discovered = [
+        {
+            "metadata": {
+                "name": "kiali",
+                "namespace": "istio-system",
+                "labels": {"app.kubernetes.io/version": "v2.4"},
+            }
+        }
+    ]
     instances = _kiali_instances(config, "east", discovered, [])
     assert [(i.namespace, i.service_name, i.url, i.version) for i in instances] == [
         ("istio-system", "kiali", "https://e/", "v2.4"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mesh.graph.objects import ObjectLister, Workload, workloads
 from mesh.graph.options import GraphOptions
@@ -18,7 +19,7 @@ from mesh.prometheus.client import Sample
 QueryFn = Callable[[str], list[Sample]]
 
 
-def _no_objects(cluster: str, group_version: str, plural: str) -> list[dict]:  # type: ignore[type-arg]
+def _no_objects(cluster: str, group_version: str, plural: str) -> list[dict[str, Any]]:
     return []
 
 
