@@ -174,7 +174,7 @@ def test_grpc_and_tcp_edges_carry_their_own_labels(demo: TelemetryExporter) -> N
     grpc = requests_total(samples, request_protocol="grpc")
     assert grpc
     assert {labels["response_code"] for labels, _ in grpc} == {"200"}
-    assert {labels["grpc_response_status"] for labels, _ in grpc} == {"0", "14"}
+    assert {labels["grpc_response_status"] for labels, _ in grpc} == {"0"}
     names = {name for name, _, _ in samples}
     assert {
         "istio_tcp_sent_bytes_total",
@@ -287,3 +287,28 @@ def test_the_command_line_serves_a_topology_file() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_grpc_errors_keep_http_200_and_carry_the_grpc_status() -> None:
+    topology = parse_topology(
+        {
+            "workloads": [
+                {"cluster": "c", "namespace": "n", "name": "a-v1", "app": "a", "version": "v1"},
+                {"cluster": "c", "namespace": "n", "name": "b-v1", "app": "b", "version": "v1"},
+            ],
+            "edges": [
+                {
+                    "source": "c/n/a-v1",
+                    "service": "b.n",
+                    "protocol": "grpc",
+                    "rate": 10,
+                    "codes": {0: 0.9, 14: 0.1},
+                    "destinations": [{"workload": "c/n/b-v1"}],
+                },
+            ],
+        }
+    )
+    samples = parse(TelemetryExporter(topology, started_at=1000.0).render(1000.0 + 600))
+    grpc = requests_total(samples, request_protocol="grpc")
+    assert {labels["response_code"] for labels, _ in grpc} == {"200"}
+    assert {labels["grpc_response_status"] for labels, _ in grpc} == {"0", "14"}
