@@ -1,99 +1,173 @@
-"""A real Celery worker, with the local Redis as broker and cache, refreshes the registry."""
+"""A real Celery worker, with the local Redis as broker and cache, runs the background jobs."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+import yaml
 from django.core.cache.backends.redis import RedisCache
 
 from kiali_site.celery import app
+from mesh.sim.demo import DEMO_HEALTH_CONFIG
 from mesh.tasks import CLUSTER_SUMMARY_KEY
+from tests.plugins.prometheus import wait_for_samples
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379"
+BROKER, CACHE = f"{REDIS}/13", f"{REDIS}/14"
+DEAD_PROMETHEUS = "http://127.0.0.1:9"
 
 pytestmark = [pytest.mark.celery, pytest.mark.xdist_group("celery")]
 
 
 @pytest.fixture
-def redis_dbs():
-    """Two throwaway Redis databases (broker, cache), emptied before and after."""
-    broker, cache_db = f"{REDIS}/13", f"{REDIS}/14"
-    for url in (broker, cache_db):
+def worker(east_cluster, tmp_path) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Factory: worker(config) starts a worker on east (console persona) with that Kiali
+    config, on two throwaway Redis databases emptied before and after."""
+    for url in (BROKER, CACHE):
         redis.Redis.from_url(url).flushdb()
-    yield broker, cache_db
-    for url in (broker, cache_db):
-        redis.Redis.from_url(url).flushdb()
+    started: list[subprocess.Popen[bytes]] = []
 
+    def start(config: dict[str, Any]) -> None:
+        config_file = tmp_path / "kiali.yaml"
+        config_file.write_text(yaml.safe_dump(config))
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": BROKER,
+            "REDIS_URL": CACHE,
+            "KUBECONFIG": str(east_cluster.write_kubeconfig(tmp_path / "kubeconfig", "kiali")),
+            "KIALI_CONFIG": str(config_file),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        started.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "kiali_site",
+                    "worker",
+                    "--pool=solo",
+                    "--concurrency=1",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-l",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
 
-def test_a_real_worker_refreshes_the_registry_into_the_cache(redis_dbs, east_cluster, tmp_path):
-    broker, cache_db = redis_dbs
-    kubeconfig = east_cluster.write_kubeconfig(tmp_path / "kubeconfig", persona="kiali")
-    config = tmp_path / "kiali.yaml"
-    config.write_text(
-        "auth: {strategy: anonymous}\n"
-        "kubernetes_config: {cluster_name: east}\n"
-        "external_services: {prometheus: {url: 'http://127.0.0.1:9'}}\n"
-    )
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker,
-        "REDIS_URL": cache_db,
-        "KUBECONFIG": str(kubeconfig),
-        "KIALI_CONFIG": str(config),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
-    )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "kiali_site",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        old = (app.conf.broker_url, app.conf.task_always_eager)
-        app.conf.broker_url, app.conf.task_always_eager = broker, False
+    yield start
+    for process in started:
+        process.terminate()
         try:
-            app.send_task("mesh.tasks.refresh_clusters")
-        finally:
-            app.conf.broker_url, app.conf.task_always_eager = old
-        cache = RedisCache(cache_db, {})
-        deadline = time.monotonic() + 60
-        summary = None
-        while summary is None and time.monotonic() < deadline:
-            summary = cache.get(CLUSTER_SUMMARY_KEY)
-            time.sleep(0.5)
-        assert summary is not None, "the worker stored no cluster summary within 60 s"
-        assert summary["home"] == "east"
-        east = summary["clusters"][0]
-        assert (east["name"], east["reachable"], east["version"]) == ("east", True, "v1.20.2")
-        assert summary["computed_at"] > time.time() - 120
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            process.kill()
+    for url in (BROKER, CACHE):
+        redis.Redis.from_url(url).flushdb()
+
+
+def send(task: str) -> None:
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = BROKER, False
+    try:
+        app.send_task(task)
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = old
+
+
+def wait_for(key: str, seconds: float = 90) -> Any:
+    cache = RedisCache(CACHE, {})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = cache.get(key)
+        if value is not None:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"the worker stored nothing under {key} within {seconds} s")
+
+
+def test_a_real_worker_refreshes_the_registry_into_the_cache(worker):
+    worker(
+        {
+            "auth": {"strategy": "anonymous"},
+            "kubernetes_config": {"cluster_name": "east"},
+            "external_services": {"prometheus": {"url": DEAD_PROMETHEUS}},
+        }
+    )
+    send("mesh.tasks.refresh_clusters")
+    summary = wait_for(CLUSTER_SUMMARY_KEY)
+    assert summary["home"] == "east"
+    east = summary["clusters"][0]
+    assert (east["name"], east["reachable"], east["version"]) == ("east", True, "v1.20.2")
+    assert summary["computed_at"] > time.time() - 120
+
+
+@pytest.mark.django_db
+def test_health_from_a_real_worker_is_served_without_asking_prometheus(
+    worker, demo_mesh, east_cluster, prometheus_server, console_on, client, settings
+):
+    wait_for_samples(
+        prometheus_server.url,
+        'sum(rate(istio_requests_total{destination_workload="order-management-v2",'
+        'response_code="503"}[1m])) > 0',
+    )
+    worker(
+        {
+            "auth": {"strategy": "anonymous"},
+            "kubernetes_config": {"cluster_name": "east"},
+            "external_services": {"prometheus": {"url": prometheus_server.url}},
+            "health_config": DEMO_HEALTH_CONFIG,
+        }
+    )
+    send("mesh.health.tasks.refresh_health")
+    wait_for("health:east:ecommerce")
+
+    # The console reads the worker's cache; its own Prometheus is down.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE}
+    }
+    console_on(
+        east_cluster,
+        config={
+            "kubernetes_config": {"cluster_name": "east"},
+            "external_services": {"prometheus": {"url": DEAD_PROMETHEUS}},
+            "health_config": DEMO_HEALTH_CONFIG,
+        },
+    )
+    html = client.get("/applications/", {"namespaces": "ecommerce"}).content.decode()
+    assert 'data-name="order-management"' in html
+    health = {
+        name: status
+        for name, status in re.findall(
+            r'data-name="([\w-]+)" data-namespace="ecommerce" data-cluster="east" '
+            r'data-health="(\w+)"',
+            html,
+        )
+    }
+    assert health["order-management"] in ("Failure", "Degraded")
+    assert health["profile-management"] == "Healthy"
+    assert "metrics unavailable" not in html and "Health unavailable" not in html
