@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 
 from kiali_site.auth.openshift import forget_oauth_metadata
+from mesh.graph.render import hash_id
 from tests.plugins.auth import provider_session, sign_in_at_oauth_server, visible_to
 from tests.plugins.auth_peers import OPENSHIFT_CLIENT_ID, wait_for_webhook_cache
+from tests.plugins.prometheus import wait_for_samples
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("auth-clusters")]
 
@@ -147,3 +150,40 @@ def test_forged_state_and_replayed_callbacks_are_refused(
 def test_a_remote_cluster_cannot_be_the_first_login(openshift_console, client):
     response = client.get("/api/auth/redirect/west")
     assert response["Location"].startswith("/login/?error=")
+
+
+def test_after_logging_in_to_west_the_cross_cluster_edge_shows_the_west_node(
+    openshift_console, client, auth_pki, oidc_provider, prometheus_server, settings
+):
+    wait_for_samples(
+        prometheus_server.url,
+        'sum(rate(istio_requests_total{source_cluster="west",destination_cluster="east"}[60s]))'
+        " > 0",
+    )
+    services = settings.KIALI.external_services
+    settings.KIALI = dataclasses.replace(
+        settings.KIALI,
+        external_services=dataclasses.replace(
+            services, prometheus=dataclasses.replace(services.prometheus, url=prometheus_server.url)
+        ),
+    )
+
+    def west_sleep() -> dict:
+        document = client.get(
+            "/api/namespaces/graph",
+            {"namespaces": "sample", "graphType": "workload", "duration": "60s"},
+        ).json()
+        wanted = hash_id("wl_west_sample_sleep")
+        nodes = [n["data"] for n in document["elements"]["nodes"] if n["data"]["id"] == wanted]
+        assert nodes, "the west sleep workload calling east is in the graph"
+        return nodes[0]
+
+    log_in_home(client, auth_pki, oidc_provider)
+    before = west_sleep()
+    assert before.get("isInaccessible") is True
+
+    log_in(client, auth_pki, "/api/auth/redirect/west", "carol", oidc_provider.passwords["carol"])
+    after = west_sleep()
+    assert not after.get("isInaccessible")
+    assert (after["cluster"], after["namespace"], after["workload"]) == ("west", "sample", "sleep")
+    assert after["app"] == "sleep"
