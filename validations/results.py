@@ -14,6 +14,7 @@ from django.core.cache import cache
 
 from kiali_site.config import KialiConfig
 from mesh.clusters.registry import Registry
+from validations.engine import summarize
 from validations.live import validate_cluster
 from validations.model import Check, ObjectValidation
 
@@ -83,3 +84,37 @@ def results_for(registry: Registry, config: KialiConfig, cluster: str) -> Cached
         return fresh
     result = validate_cluster(registry.access[cluster].service_client(), cluster, config)
     return CachedValidations(cluster, result.computed_at, result.records)
+
+
+@dataclass(frozen=True)
+class ConfigCounts:
+    """Istio objects of one namespace and how many carry errors and warnings."""
+
+    objects: int = 0
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def status(self) -> str:
+        return "error" if self.errors else "warning" if self.warnings else "valid"
+
+
+def config_counts(
+    clusters: list[str],
+) -> tuple[dict[tuple[str, str], ConfigCounts], list[str]]:
+    """Per (cluster, namespace), from the cache only; clusters without results yet are
+    returned too, and their validation is queued rather than run while a page waits."""
+    counts: dict[tuple[str, str], ConfigCounts] = {}
+    pending = []
+    for cluster in clusters:
+        found = cached(cluster)
+        if found is None:
+            pending.append(cluster)
+            continue
+        for key, summary in summarize(found.records).items():
+            counts[key] = ConfigCounts(summary.objects, summary.errors, summary.warnings)
+    if pending:
+        from validations.tasks import validate_clusters
+
+        validate_clusters.delay()
+    return counts, pending

@@ -22,6 +22,7 @@ from mesh.inventory.listing import (
 )
 from mesh.inventory.summary import overview
 from mesh.views.inventory_data import HEALTH_VALUES, InventoryData, list_filters, load_inventory
+from validations.results import ConfigCounts, config_counts
 
 LIST_PAGES = {
     "app": ("Applications", "applications"),
@@ -73,7 +74,17 @@ def _common(request: MeshRequest, data: InventoryData) -> dict[str, object]:
 def overview_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     summary = overview(data.scope.clusters, data.snapshots, data.visible, data.health, data.errors)
-    context = _common(request, data) | {"summary": summary}
+    counts, pending = config_counts(list(data.visible))
+    visible = {(c, ns) for c, names in data.visible.items() for ns in names}
+    shown = [v for k, v in counts.items() if k in visible]
+    config = ConfigCounts(
+        sum(c.objects for c in shown), sum(c.errors for c in shown), sum(c.warnings for c in shown)
+    )
+    context = _common(request, data) | {
+        "summary": summary,
+        "config": config,
+        "config_pending": pending,
+    }
     return render_page(request, "inventory/overview.html", context)
 
 
@@ -82,11 +93,18 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     filters = list_filters(request)
     rows = filter_namespace_rows(namespace_rows(data.snapshots, data.visible, data.health), filters)
+    page = paged(request, rows)
+    counts, pending = config_counts(list(data.visible))
     context = _common(request, data) | {
         "rows": rows,
-        "page": paged(request, rows),
+        "page": page,
+        "page_rows": [
+            (row, counts.get((row.namespace.cluster, row.namespace.name), ConfigCounts()))
+            for row in page.object_list
+        ],
         "filters": filters,
         "sort_links": _sort_links(request, ["name", "cluster", "health"]),
+        "config_pending": pending,
     }
     return render_page(request, "inventory/namespaces.html", context)
 

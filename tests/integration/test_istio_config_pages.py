@@ -102,3 +102,18 @@ def test_the_detail_page_in_a_browser_shows_the_highlighted_path(page, live_serv
     page.goto(f"{live_server.url}/istio/?namespaces=bookinfo")
     assert page.locator("#istio-config tbody tr").count() >= 8
     screenshot(page, "istio-config-list")
+
+
+def test_overview_and_namespaces_show_validation_counts(client, demo_console):
+    client.get("/istio/?namespaces=bookinfo")  # validates east into the cache
+    overview = client.get("/overview/").content.decode()
+    card = overview.split('id="card-istio-config"', 1)[1].split('id="card-applications"', 1)[0]
+    errors = int(re.search(r'data-config="error" data-count="(\d+)"', card).group(1))
+    warnings = int(re.search(r'data-config="warning" data-count="(\d+)"', card).group(1))
+    assert errors >= 1 and warnings >= 5
+    namespaces = client.get("/namespaces/").content.decode()
+    bookinfo = namespaces.split('data-name="bookinfo"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-config="error"' in bookinfo
+    assert "/istio/?namespaces=bookinfo&amp;clusterName=east" in bookinfo
+    ecommerce = namespaces.split('data-name="ecommerce"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-config="valid"' in ecommerce
