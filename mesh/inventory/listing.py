@@ -26,8 +26,11 @@ class ListFilters:
     descending: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EntityRow:
+    """One list row; built for every object on each request (10,000 on a big mesh), hence
+    slots and no frozen-dataclass setattr cost."""
+
     kind: str  # app, workload, service
     cluster: str
     namespace: str
