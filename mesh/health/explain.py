@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mesh.health.model import (
-    DEGRADED,
     FAILURE,
     HEALTHY,
     NA,
@@ -22,7 +21,7 @@ from mesh.health.model import (
     RequestHealth,
     WorkloadStatus,
 )
-from mesh.health.status import replica_status
+from mesh.health.status import ratio_status, replica_status
 from mesh.health.tolerance import Tolerance
 
 
@@ -31,16 +30,6 @@ class HealthReason:
     part: str  # "pods", "inbound" or "outbound"
     status: str  # the status this part alone would give
     text: str
-
-
-def _ratio_status(ratio: float, tolerance: Tolerance) -> str:
-    if ratio <= 0:
-        return HEALTHY
-    if ratio >= tolerance.failure:
-        return FAILURE
-    if ratio >= tolerance.degraded:
-        return DEGRADED
-    return HEALTHY
 
 
 def replica_reasons(statuses: Sequence[WorkloadStatus]) -> list[HealthReason]:
@@ -80,7 +69,7 @@ def _direction_reasons(
                 continue
             matched = sorted(code for code in codes if tolerance.code.search(code))
             ratio = sum(codes[c] for c in matched) / total * 100
-            status = _ratio_status(ratio, tolerance)
+            status = ratio_status(ratio, tolerance)
             if status != HEALTHY and (worst is None or PRIORITY[status] > PRIORITY[worst[0]]):
                 worst = (status, ratio, tolerance, matched)
         if worst is None:

@@ -44,7 +44,7 @@ def replica_status(ws: WorkloadStatus | None) -> str:
     return DEGRADED
 
 
-def _ratio_status(ratio: float, tolerance: Tolerance) -> str:
+def ratio_status(ratio: float, tolerance: Tolerance) -> str:
     if ratio <= 0:
         return HEALTHY
     if ratio >= tolerance.failure:
@@ -69,7 +69,7 @@ def _direction_status(
             applied = True
             errors = sum(v for code, v in codes.items() if tolerance.code.search(code))
             found_ratio = errors / total * 100
-            found = _ratio_status(found_ratio, tolerance)
+            found = ratio_status(found_ratio, tolerance)
             if PRIORITY[found] > PRIORITY[status]:
                 status, ratio = found, found_ratio
     return status, ratio, applied

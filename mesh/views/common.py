@@ -12,6 +12,22 @@ if TYPE_CHECKING:
     from mesh.prometheus.client import PrometheusClient
 
 
+# The time ranges offered by pages, as Kiali offers them: (seconds, label).
+TIME_RANGES = (
+    (60, "Last 1m"),
+    (300, "Last 5m"),
+    (600, "Last 10m"),
+    (1800, "Last 30m"),
+    (3600, "Last 1h"),
+    (10800, "Last 3h"),
+    (21600, "Last 6h"),
+    (43200, "Last 12h"),
+    (86400, "Last 1d"),
+    (604800, "Last 7d"),
+    (2592000, "Last 30d"),
+)
+
+
 def prometheus_for(request: MeshRequest) -> PrometheusClient:
     """The console's Prometheus client; use_kiali_token sends the home service account's token."""
     from mesh.prometheus.client import PrometheusClient

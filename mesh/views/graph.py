@@ -27,7 +27,7 @@ from mesh.graph.engine import build_graph, prometheus_query
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
 from mesh.graph.render import to_json
 from mesh.prometheus.client import PrometheusError
-from mesh.views.common import prometheus_for
+from mesh.views.common import TIME_RANGES, prometheus_for
 from mesh.views.graph_summary import summarize_edge, summarize_node
 
 GRAPH_TYPES = (
@@ -36,17 +36,7 @@ GRAPH_TYPES = (
     ("workload", "Workload graph"),
     ("service", "Service graph"),
 )
-DURATIONS = (
-    (60, "Last 1m"),
-    (300, "Last 5m"),
-    (600, "Last 10m"),
-    (1800, "Last 30m"),
-    (3600, "Last 1h"),
-    (10800, "Last 3h"),
-    (21600, "Last 6h"),
-    (43200, "Last 12h"),
-    (86400, "Last 1d"),
-)
+DURATIONS = TIME_RANGES[:9]  # a graph over more than a day costs more than it shows
 REFRESH = (  # milliseconds, as Kiali keeps it in the URL
     (0, "Pause"),
     (10000, "Every 10s"),

@@ -22,7 +22,7 @@ from mesh.api.metrics import prometheus_settings
 from mesh.metrics.catalogue import BY_NAME, CHART_ORDER
 from mesh.metrics.links import Link, grafana_links, tracing_link
 from mesh.metrics.timing import choose_rate_interval, choose_step
-from mesh.views.common import prometheus_for
+from mesh.views.common import TIME_RANGES, prometheus_for
 
 # URL segment -> (metrics kind, API route name, API argument name)
 KINDS = {
@@ -30,19 +30,7 @@ KINDS = {
     "apps": ("app", "api-app-metrics", "app"),
     "services": ("service", "api-service-metrics", "service"),
 }
-RANGES = (
-    (60, "Last 1m"),
-    (300, "Last 5m"),
-    (600, "Last 10m"),
-    (1800, "Last 30m"),
-    (3600, "Last 1h"),
-    (10800, "Last 3h"),
-    (21600, "Last 6h"),
-    (43200, "Last 12h"),
-    (86400, "Last 1d"),
-    (604800, "Last 7d"),
-    (2592000, "Last 30d"),
-)
+RANGES = TIME_RANGES
 DEFAULT_RANGE = 600
 REPORTERS = (
     ("destination", "Destination"),
