@@ -180,6 +180,42 @@ def demo_mesh(workdir: Path | None = None) -> Iterator[DemoMesh]:
         yield mesh
 
 
+def wait_for_telemetry(prometheus_url: str, timeout: float = 90.0) -> bool:
+    """Wait until Prometheus has rates for the demo's slowest counters (order-management v2's
+    failures), so the first health computation already sees the fault; False on timeout."""
+    import time
+
+    import requests
+
+    query = (
+        'sum(rate(istio_requests_total{destination_workload="order-management-v2",'
+        'response_code="503"}[1m])) > 0'
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            answer = requests.get(
+                f"{prometheus_url}/api/v1/query", params={"query": query}, timeout=5
+            )
+            if answer.ok and answer.json()["data"]["result"]:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    return False
+
+
+DEMO_BROKER = "redis://127.0.0.1:6379/10"
+DEMO_CACHE = "redis://127.0.0.1:6379/11"
+
+
+def _flush_redis(*urls: str) -> None:
+    import redis
+
+    for url in urls:
+        redis.Redis.from_url(url).flushdb()
+
+
 def _redis_available(host: str = "127.0.0.1", port: int = 6379) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -209,10 +245,16 @@ def main(argv: list[str] | None = None) -> int:
             "DEBUG": "true",
         }
         if _redis_available():
-            env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/10"
-            env["REDIS_URL"] = "redis://127.0.0.1:6379/11"
+            env["CELERY_BROKER_URL"] = DEMO_BROKER
+            env["REDIS_URL"] = DEMO_CACHE
+            # A new demo mesh has new clusters: a previous run's queue and cache are wrong.
+            _flush_redis(DEMO_BROKER, DEMO_CACHE)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        print(f"Prometheus: {mesh.prometheus.url}", flush=True)
+        print("waiting for the first telemetry to be scraped…", flush=True)
+        if not wait_for_telemetry(mesh.prometheus.url):
+            print("no telemetry yet; health fills in at the next refresh", flush=True)
         if "CELERY_BROKER_URL" in env:
             children.append(
                 subprocess.Popen(
@@ -237,7 +279,6 @@ def main(argv: list[str] | None = None) -> int:
             print("celery worker started with the local Redis as broker", flush=True)
         else:
             print("no Redis on 127.0.0.1:6379: background tasks run in-process", flush=True)
-        print(f"Prometheus: {mesh.prometheus.url}", flush=True)
         for cluster in mesh.clusters.values():
             path = cluster.write_kubeconfig(args.workdir / f"{cluster.name}-admin.kubeconfig")
             print(
@@ -262,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+            if "CELERY_BROKER_URL" in env:
+                _flush_redis(DEMO_BROKER, DEMO_CACHE)
     return 0
 
 
