@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,33 @@ import yaml
 from kiali_site.config import KialiConfig, parse_config
 from mesh.clusters.registry import invalidate_registry
 from mesh.sim.apiserver import LocalCluster
+
+# Kiali's default Prometheus (prometheus.istio-system:9090) is a name to look up, and a lookup
+# may leave this machine; tests that name no Prometheus get a closed port on loopback instead,
+# which fails at once with "connection refused".
+NO_PROMETHEUS = "http://127.0.0.1:9"
+
+
+def _with_loopback_prometheus(document: dict[str, Any]) -> dict[str, Any]:
+    services = dict(document.get("external_services") or {})
+    prometheus = dict(services.get("prometheus") or {})
+    prometheus.setdefault("url", NO_PROMETHEUS)
+    services["prometheus"] = prometheus
+    return {**document, "external_services": services}
+
+
+@pytest.fixture(autouse=True)
+def _prometheus_on_loopback(settings: Any) -> None:
+    """Every test starts with a console whose Prometheus is on this machine."""
+    config: KialiConfig = settings.KIALI
+    services = config.external_services
+    if not services.prometheus.url.startswith(("http://127.", "https://127.", "http://localhost")):
+        settings.KIALI = dataclasses.replace(
+            config,
+            external_services=dataclasses.replace(
+                services, prometheus=dataclasses.replace(services.prometheus, url=NO_PROMETHEUS)
+            ),
+        )
 
 
 @pytest.fixture
@@ -26,7 +54,7 @@ def console_on(
         persona: str = "kiali",
         config: dict[str, Any] | None = None,
     ) -> KialiConfig:
-        document = {"auth": {"strategy": "anonymous"}, **(config or {})}
+        document = _with_loopback_prometheus({"auth": {"strategy": "anonymous"}, **(config or {})})
         settings.KIALI = parse_config(yaml.safe_dump(document), "test config")
         if cluster is None:
             monkeypatch.delenv("KUBECONFIG", raising=False)
