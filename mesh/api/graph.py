@@ -37,8 +37,9 @@ def _created(namespace: Namespace) -> float:
         return 0.0
 
 
-def _graph_request(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
-    """Windows, visibility and object access for the requested namespaces; raises
+def graph_request_for(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
+    """Windows, visibility and object access for the requested namespaces, shared by the API
+    and the page's side panel so both see the same graph; raises
     OptionsError (400) or PermissionError (403)."""
     visible, _errors = visible_namespaces(request)
     accessible = frozenset((c, ns.name) for c, names in visible.items() for ns in names)
@@ -85,7 +86,7 @@ def _graph_request(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
 def _respond(request: MeshRequest, node: NodeSpec | None) -> JsonResponse:
     try:
         opts = parse_options(request.GET.dict(), node=node)
-        graph_request = _graph_request(request, opts)
+        graph_request = graph_request_for(request, opts)
     except OptionsError as exc:
         return _error(str(exc), 400)
     except PermissionError as exc:
@@ -126,7 +127,7 @@ def edge_response_times(request: MeshRequest) -> JsonResponse:
     queries cost several times the whole graph, so a page can draw first and label later."""
     try:
         opts = parse_options(request.GET.dict())
-        graph_request = _graph_request(request, opts)
+        graph_request = graph_request_for(request, opts)
     except OptionsError as exc:
         return _error(str(exc), 400)
     except PermissionError as exc:

@@ -22,7 +22,7 @@ from kiali_site.access import namespace_for
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import PageScope, page_scope
-from mesh.api.graph import _graph_request
+from mesh.api.graph import graph_request_for
 from mesh.graph.engine import build_graph, prometheus_query
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
 from mesh.graph.render import to_json
@@ -351,7 +351,7 @@ def _graph_document(
 
     Raises OptionsError, PermissionError or PrometheusError like the API view does."""
     opts = parse_options(params, node=focus.spec if focus else None)
-    graph_request = _graph_request(request, opts)
+    graph_request = graph_request_for(request, opts)
     client = prometheus_for(request)
     try:
         tmap = build_graph(graph_request, prometheus_query(client, opts.query_time))
