@@ -10,6 +10,7 @@ Everything binds 127.0.0.1; one CA (trustme) signs the provider's and the stand-
 
 from __future__ import annotations
 
+import fcntl
 import json
 import secrets
 import select
@@ -78,18 +79,28 @@ def auth_pki(tmp_path_factory: pytest.TempPathFactory) -> AuthPki:
 
 
 def ensure_oidc_provider_installed() -> None:
-    """npm install once; node_modules is cached in tests/oidc (git-ignored)."""
-    if (OIDC_DIR / "node_modules" / "oidc-provider" / "package.json").is_file():
+    """npm install once; node_modules is cached in tests/oidc (git-ignored).
+
+    xdist workers start providers at the same moment, so the install runs under a file lock
+    and counts as done only once its marker exists: a half-unpacked node_modules from another
+    worker must never be started."""
+    marker = OIDC_DIR / "node_modules" / ".installed-by-tests"
+    if marker.is_file():
         return
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is needed to install the test OpenID provider (Node 20)")
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=OIDC_DIR,
-        check=True,
-        timeout=300,
-    )
+    with (OIDC_DIR / ".npm-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.is_file():
+            return
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=OIDC_DIR,
+            check=True,
+            timeout=300,
+        )
+        marker.write_text("npm ci completed\n")
 
 
 def start_oidc_provider(
