@@ -126,8 +126,10 @@ else:
     }
 
 # Without a broker, tasks run in-process so a single `runserver` is a complete console.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without one, Celery would default to AMQP on localhost: an eager app still opens a producer
+# pool on `.delay()`, and it must never reach whatever broker happens to listen there.
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_IGNORE_RESULT = True
 # Task modules outside the apps' tasks.py, which autodiscovery alone would not import.
 CELERY_IMPORTS = ("mesh.health.tasks", "mesh.inventory.tasks", "validations.tasks")

@@ -55,6 +55,7 @@ def worker(east_cluster, tmp_path) -> Iterator[Callable[[dict[str, Any]], None]]
             check=True,
             timeout=120,
         )
+        log = (tmp_path / "worker.log").open("wb")
         started.append(
             subprocess.Popen(
                 [
@@ -74,8 +75,8 @@ def worker(east_cluster, tmp_path) -> Iterator[Callable[[dict[str, Any]], None]]
                 ],
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         )
 
@@ -91,15 +92,15 @@ def worker(east_cluster, tmp_path) -> Iterator[Callable[[dict[str, Any]], None]]
 
 
 def send(task: str) -> None:
-    old = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url, app.conf.task_always_eager = BROKER, False
-    try:
-        app.send_task(task)
-    finally:
-        app.conf.broker_url, app.conf.task_always_eager = old
+    """Publish on the worker's broker through a connection of its own: the app's cached pool
+    belongs to the test process's (in-memory) broker and must not be redirected."""
+    with app.connection_for_write(BROKER) as connection:
+        producer = app.amqp.Producer(connection, auto_declare=True)
+        app.send_task(task, producer=producer)
 
 
-def wait_for(key: str, seconds: float = 90) -> Any:
+def wait_for(key: str, log: Path, seconds: float = 120) -> Any:
+    """The cached value, or a failure that shows the end of the worker's log."""
     cache = RedisCache(CACHE, {})
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -107,10 +108,11 @@ def wait_for(key: str, seconds: float = 90) -> Any:
         if value is not None:
             return value
         time.sleep(0.5)
-    pytest.fail(f"the worker stored nothing under {key} within {seconds} s")
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    pytest.fail(f"the worker stored nothing under {key} within {seconds} s; its log:\n{tail}")
 
 
-def test_a_real_worker_refreshes_the_registry_into_the_cache(worker):
+def test_a_real_worker_refreshes_the_registry_into_the_cache(worker, tmp_path):
     worker(
         {
             "auth": {"strategy": "anonymous"},
@@ -119,7 +121,7 @@ def test_a_real_worker_refreshes_the_registry_into_the_cache(worker):
         }
     )
     send("mesh.tasks.refresh_clusters")
-    summary = wait_for(CLUSTER_SUMMARY_KEY)
+    summary = wait_for(CLUSTER_SUMMARY_KEY, tmp_path / "worker.log")
     assert summary["home"] == "east"
     east = summary["clusters"][0]
     assert (east["name"], east["reachable"], east["version"]) == ("east", True, "v1.20.2")
@@ -128,7 +130,7 @@ def test_a_real_worker_refreshes_the_registry_into_the_cache(worker):
 
 @pytest.mark.django_db
 def test_health_from_a_real_worker_is_served_without_asking_prometheus(
-    worker, demo_mesh, east_cluster, prometheus_server, console_on, client, settings
+    worker, tmp_path, demo_mesh, east_cluster, prometheus_server, console_on, client, settings
 ):
     wait_for_samples(
         prometheus_server.url,
@@ -144,7 +146,7 @@ def test_health_from_a_real_worker_is_served_without_asking_prometheus(
         }
     )
     send("mesh.health.tasks.refresh_health")
-    wait_for("health:east:ecommerce")
+    wait_for("health:east:ecommerce", tmp_path / "worker.log")
 
     # The console reads the worker's cache; its own Prometheus is down.
     settings.CACHES = {
