@@ -169,14 +169,20 @@ def test_after_logging_in_to_west_the_cross_cluster_edge_shows_the_west_node(
     )
 
     def west_sleep() -> dict:
-        document = client.get(
-            "/api/namespaces/graph",
-            {"namespaces": "sample", "graphType": "workload", "duration": "60s"},
-        ).json()
+        # The graph's window is capped by the namespace's age, and these clusters may be only
+        # seconds old: ask again until the window holds the cross-cluster traffic.
         wanted = hash_id("wl_west_sample_sleep")
-        nodes = [n["data"] for n in document["elements"]["nodes"] if n["data"]["id"] == wanted]
-        assert nodes, "the west sleep workload calling east is in the graph"
-        return nodes[0]
+        deadline = time.monotonic() + 60
+        while True:
+            document = client.get(
+                "/api/namespaces/graph",
+                {"namespaces": "sample", "graphType": "workload", "duration": "60s"},
+            ).json()
+            nodes = [n["data"] for n in document["elements"]["nodes"] if n["data"]["id"] == wanted]
+            if nodes:
+                return nodes[0]
+            assert time.monotonic() < deadline, f"no west sleep node in {document}"
+            time.sleep(2)
 
     log_in_home(client, auth_pki, oidc_provider)
     before = west_sleep()
