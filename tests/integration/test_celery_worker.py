@@ -26,7 +26,12 @@ REDIS = "redis://127.0.0.1:6379"
 BROKER, CACHE = f"{REDIS}/13", f"{REDIS}/14"
 DEAD_PROMETHEUS = "http://127.0.0.1:9"
 
-pytestmark = [pytest.mark.celery, pytest.mark.xdist_group("celery")]
+pytestmark = [
+    pytest.mark.celery,
+    pytest.mark.xdist_group("celery"),
+    # The test process itself runs eagerly; these tests publish to a real worker on purpose.
+    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
+]
 
 
 @pytest.fixture
