@@ -6,12 +6,20 @@ everything here is plain data so the same rows feed the HTML lists and the JSON 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mesh.health.model import NA, PRIORITY, StatusInfo
 from mesh.health.serving import HealthLookup, NamespaceRollUp
-from mesh.inventory.model import App, ClusterSnapshot, IstioRef, NamespaceInfo, Service, Workload
+from mesh.inventory.model import (
+    App,
+    ClusterSnapshot,
+    IstioRef,
+    NamespaceInfo,
+    NamespaceInventory,
+    Service,
+    Workload,
+)
 
 KINDS = ("app", "workload", "service")
 SORTS = ("name", "namespace", "cluster", "health", "details", "type")
@@ -125,6 +133,20 @@ def _service_row(s: Service, health: HealthLookup) -> EntityRow:
     )
 
 
+def visible_inventories(
+    snapshots: Mapping[str, ClusterSnapshot], visible: Mapping[str, Iterable[str]]
+) -> Iterator[tuple[str, str, NamespaceInventory]]:
+    """(cluster, namespace, inventory) of every visible namespace that has a snapshot."""
+    for cluster, names in visible.items():
+        snapshot = snapshots.get(cluster)
+        if snapshot is None:
+            continue
+        for ns in names:
+            inventory = snapshot.namespaces.get(ns)
+            if inventory is not None:
+                yield cluster, ns, inventory
+
+
 def entity_rows(
     kind: str,
     snapshots: Mapping[str, ClusterSnapshot],
@@ -132,21 +154,14 @@ def entity_rows(
     health: HealthLookup,
 ) -> list[EntityRow]:
     """Rows of one kind for the visible namespaces of each cluster, unfiltered."""
-    rows = []
-    for cluster, names in visible.items():
-        snapshot = snapshots.get(cluster)
-        if snapshot is None:
-            continue
-        for ns in names:
-            inventory = snapshot.namespaces.get(ns)
-            if inventory is None:
-                continue
-            if kind == "app":
-                rows += [_app_row(a, health) for a in inventory.apps]
-            elif kind == "workload":
-                rows += [_workload_row(w, health) for w in inventory.workloads]
-            else:
-                rows += [_service_row(s, health) for s in inventory.services]
+    rows: list[EntityRow] = []
+    for _, _, inventory in visible_inventories(snapshots, visible):
+        if kind == "app":
+            rows += [_app_row(a, health) for a in inventory.apps]
+        elif kind == "workload":
+            rows += [_workload_row(w, health) for w in inventory.workloads]
+        else:
+            rows += [_service_row(s, health) for s in inventory.services]
     return rows
 
 
@@ -189,25 +204,16 @@ def namespace_rows(
     visible: Mapping[str, Iterable[str]],
     health: HealthLookup,
 ) -> list[NamespaceRow]:
-    rows = []
-    for cluster, names in visible.items():
-        snapshot = snapshots.get(cluster)
-        if snapshot is None:
-            continue
-        for ns in names:
-            inventory = snapshot.namespaces.get(ns)
-            if inventory is None:
-                continue
-            rows.append(
-                NamespaceRow(
-                    inventory.namespace,
-                    health.namespace(cluster, ns),
-                    len(inventory.apps),
-                    len(inventory.workloads),
-                    len(inventory.services),
-                )
-            )
-    return rows
+    return [
+        NamespaceRow(
+            inventory.namespace,
+            health.namespace(cluster, ns),
+            len(inventory.apps),
+            len(inventory.workloads),
+            len(inventory.services),
+        )
+        for cluster, ns, inventory in visible_inventories(snapshots, visible)
+    ]
 
 
 def filter_namespace_rows(rows: Sequence[NamespaceRow], filters: ListFilters) -> list[NamespaceRow]:
