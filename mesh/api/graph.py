@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from kiali_site.access import visible_namespaces
 from kiali_site.context import MeshRequest
 from mesh.graph.appenders.response_time import response_times
-from mesh.graph.engine import GraphRequest, build_graph, prometheus_query
+from mesh.graph.engine import GraphRequest, graph_document, prometheus_query
 from mesh.graph.objects import ClusterObjects
 from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
-from mesh.graph.render import hash_id, to_json
+from mesh.graph.render import hash_id
 from mesh.kube.namespaces import Namespace
 from mesh.prometheus.client import PrometheusError
 from mesh.views.common import prometheus_for
@@ -83,7 +83,7 @@ def graph_request_for(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
     )
 
 
-def _respond(request: MeshRequest, node: NodeSpec | None) -> JsonResponse:
+def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
     try:
         opts = parse_options(request.GET.dict(), node=node)
         graph_request = graph_request_for(request, opts)
@@ -93,31 +93,31 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> JsonResponse:
         return _error(str(exc), 403)
     client = prometheus_for(request)
     try:
-        tmap = build_graph(graph_request, prometheus_query(client, opts.query_time))
+        body = graph_document(graph_request, prometheus_query(client, opts.query_time))
     except PrometheusError as exc:
         return _error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
-    return JsonResponse(to_json(tmap, opts))
+    return HttpResponse(body, content_type="application/json")
 
 
 @require_GET
-def namespaces_graph(request: MeshRequest) -> JsonResponse:
+def namespaces_graph(request: MeshRequest) -> HttpResponse:
     return _respond(request, None)
 
 
 @require_GET
-def app_graph(request: MeshRequest, namespace: str, app: str, version: str = "") -> JsonResponse:
+def app_graph(request: MeshRequest, namespace: str, app: str, version: str = "") -> HttpResponse:
     return _respond(request, NodeSpec("app", namespace, app=app, version=version))
 
 
 @require_GET
-def workload_graph(request: MeshRequest, namespace: str, workload: str) -> JsonResponse:
+def workload_graph(request: MeshRequest, namespace: str, workload: str) -> HttpResponse:
     return _respond(request, NodeSpec("workload", namespace, workload=workload))
 
 
 @require_GET
-def service_graph(request: MeshRequest, namespace: str, service: str) -> JsonResponse:
+def service_graph(request: MeshRequest, namespace: str, service: str) -> HttpResponse:
     return _respond(request, NodeSpec("service", namespace, service=service))
 
 

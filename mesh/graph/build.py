@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass
 
 from mesh.graph.model import EGRESS_CLUSTERS, Edge, Node, TrafficMap, ok
 from mesh.graph.options import GraphOptions
@@ -117,13 +116,7 @@ def protocol_of(metric: str) -> tuple[str, bool]:
 
 
 def response_code(labels: Mapping[str, str], protocol: str) -> str:
-    code = labels["response_code"]
-    if code == "0":
-        return "-"
-    grpc_status = labels.get("grpc_response_status")
-    if protocol != "grpc" or code[:1] in ("4", "5") or grpc_status is None:
-        return code
-    return grpc_status
+    return _code(labels["response_code"], labels.get("grpc_response_status"), protocol)
 
 
 def apply_traffic(
@@ -162,70 +155,71 @@ def apply_traffic(
     edge.add_response(code or "-", flags, host, value)
 
 
-def add_edge_traffic(
-    tmap: TrafficMap,
-    source: Node,
-    dest: Node,
-    protocol: str,
-    key: tuple[object, ...],
-    value: float,
-    code: str,
-    flags: str,
-    host: str,
-) -> bool:
-    """Find or create the edge; apply the sample unless this edge has seen its key."""
-    edge = tmap.edge(source.id, dest.id, protocol)
-    if edge is None:
-        edge = tmap.add_edge(Edge(source.id, dest.id, protocol))
-    if key in edge.seen:
-        return False
-    edge.seen.add(key)
-    if value > 0:
-        apply_traffic(source, dest, edge, value, code, flags, host)
-    return True
-
-
-@dataclass(frozen=True)
-class Telemetry:
-    """One sample after clean-up: the source and destination tuples and what they carry."""
-
-    protocol: str
-    src: tuple[str, str, str, str, str, str, str]  # cluster, svcNs, svc, wlNs, wl, app, version
-    dst: tuple[str, str, str, str, str, str, str]
-    dst_service_name: str
-    code: str
-    flags: str
-    host: str
-    value: float
-
-
 Ends = tuple[str, str, str, str, str, str, str]
 
+# The labels the clean-up reads, in one order: a sample is decided by their values alone.
+ENDS_LABELS = (
+    "source_cluster",
+    "source_workload_namespace",
+    "source_workload",
+    "source_canonical_service",
+    "source_canonical_revision",
+    "destination_cluster",
+    "destination_service_namespace",
+    "destination_service",
+    "destination_service_name",
+    "destination_workload_namespace",
+    "destination_workload",
+    "destination_canonical_service",
+    "destination_canonical_revision",
+)
+SAMPLE_LABELS = (
+    *ENDS_LABELS,
+    "request_protocol",
+    "response_code",
+    "grpc_response_status",
+    "response_flags",
+)
+_REQUIRED_AT = tuple(SAMPLE_LABELS.index(name) for name in REQUIRED)
+RawLabels = tuple[str | None, ...]  # values of SAMPLE_LABELS (or ENDS_LABELS), None if absent
 
-def cleanup_ends(
-    labels: Mapping[str, str], waypoints: Set[tuple[str, str, str]] = frozenset()
-) -> tuple[Ends, Ends] | None:
-    """graph.md 4.3 on one sample's labels: (source tuple, destination tuple) as passed to
-    add_node, or None for telemetry Kiali drops. Labels a query did not group by read as
-    `unknown` (destination_service falls back to destination_service_name)."""
-    get = labels.get
-    src_cluster = get("source_cluster", "unknown")
-    src_ns = get("source_workload_namespace", "unknown")
-    src_wl = get("source_workload", "unknown")
-    src_app = get("source_canonical_service", "unknown")
-    src_ver = get("source_canonical_revision", "unknown")
-    dst_cluster = get("destination_cluster", "unknown")
-    dst_svc_ns = get("destination_service_namespace", "unknown")
-    dst_svc_name = get("destination_service_name", "unknown")
-    dst_svc = get("destination_service", dst_svc_name)
-    dst_wl_ns = get("destination_workload_namespace", "unknown")
-    dst_wl = get("destination_workload", "unknown")
-    dst_app = get("destination_canonical_service", "unknown")
-    dst_ver = get("destination_canonical_revision", "unknown")
+
+def _ends(raw: RawLabels, waypoints: Set[tuple[str, str, str]]) -> tuple[Ends, Ends] | None:
+    """graph.md 4.3 on the values of ENDS_LABELS (the first 13 of `raw`)."""
+    (
+        src_cluster,
+        src_ns,
+        src_wl,
+        src_app,
+        src_ver,
+        dst_cluster,
+        dst_svc_ns,
+        dst_svc,
+        dst_svc_name,
+        dst_wl_ns,
+        dst_wl,
+        dst_app,
+        dst_ver,
+    ) = raw[:13]
+    has_src_cluster = src_cluster is not None
+    has_dst_cluster = dst_cluster is not None
+    src_cluster = "unknown" if src_cluster is None else src_cluster
+    src_ns = "unknown" if src_ns is None else src_ns
+    src_wl = "unknown" if src_wl is None else src_wl
+    src_app = "unknown" if src_app is None else src_app
+    src_ver = "unknown" if src_ver is None else src_ver
+    dst_cluster = "unknown" if dst_cluster is None else dst_cluster
+    dst_svc_ns = "unknown" if dst_svc_ns is None else dst_svc_ns
+    dst_svc_name = "unknown" if dst_svc_name is None else dst_svc_name
+    dst_svc = dst_svc_name if dst_svc is None else dst_svc
+    dst_wl_ns = "unknown" if dst_wl_ns is None else dst_wl_ns
+    dst_wl = "unknown" if dst_wl is None else dst_wl
+    dst_app = "unknown" if dst_app is None else dst_app
+    dst_ver = "unknown" if dst_ver is None else dst_ver
 
     if ok(src_ns) and not ok(src_wl) and not ok(src_app):
         return None
-    if ok(src_ns) and "source_cluster" in labels and not ok(src_cluster):
+    if has_src_cluster and ok(src_ns) and not ok(src_cluster):
         return None
     if dst_svc == EGRESS_GATEWAY and dst_svc_name == EGRESS_GATEWAY:
         dst_cluster, dst_svc_ns, dst_svc_name = src_cluster, "istio-system", "istio-egressgateway"
@@ -239,7 +233,7 @@ def cleanup_ends(
         dst_cluster = src_cluster
     if not ok(dst_wl) and ok(dst_svc) and dst_svc == dst_svc_name and _IP.match(dst_svc):
         return None
-    if ok(dst_svc_ns) and "destination_cluster" in labels and not ok(dst_cluster):
+    if has_dst_cluster and ok(dst_svc_ns) and not ok(dst_cluster):
         return None
     if waypoints:
         if (src_cluster, src_ns, src_wl) in waypoints:
@@ -250,6 +244,15 @@ def cleanup_ends(
         (src_cluster, src_ns, "", src_ns, src_wl, src_app, src_ver),
         (dst_cluster, dst_svc_ns, dst_svc_name, dst_wl_ns, dst_wl, dst_app, dst_ver),
     )
+
+
+def cleanup_ends(
+    labels: Mapping[str, str], waypoints: Set[tuple[str, str, str]] = frozenset()
+) -> tuple[Ends, Ends] | None:
+    """graph.md 4.3 on one sample's labels: (source tuple, destination tuple) as passed to
+    add_node, or None for telemetry Kiali drops. Labels a query did not group by read as
+    `unknown` (destination_service falls back to destination_service_name)."""
+    return _ends(tuple(map(labels.get, ENDS_LABELS)), waypoints)
 
 
 def edge_ids(src: Ends, dst: Ends, opts: GraphOptions) -> list[tuple[str, str]]:
@@ -271,36 +274,143 @@ def edge_ids(src: Ends, dst: Ends, opts: GraphOptions) -> list[tuple[str, str]]:
     return [(source[0], dest[0])]
 
 
-def clean(
-    metric: str, sample: Sample, opts: GraphOptions, waypoints: Set[tuple[str, str, str]]
-) -> Telemetry | None:
-    """graph.md 4.1-4.5: required labels, protocol, bad telemetry, codes; None to skip."""
-    labels = sample.labels
-    for name in REQUIRED:
-        if name not in labels:
-            return None
-    protocol, is_request = protocol_of(metric)
-    if (is_request or protocol == "tcp") and "response_flags" not in labels:
-        return None
-    if is_request:
-        protocol = labels.get("request_protocol", "")
-        if protocol == "" or "response_code" not in labels:
-            return None
-        if protocol == "grpc" and opts.rate_grpc != "requests":
-            return None
-        if protocol == "http" and opts.rate_http != "requests":
-            return None
-        if protocol not in ("http", "grpc"):
-            return None
-    ends = cleanup_ends(labels, waypoints)
-    if ends is None:
-        return None
-    src, dst = ends
-    code = response_code(labels, protocol) if is_request else ""
-    flags = labels.get("response_flags", "") if (is_request or protocol == "tcp") else ""
-    return Telemetry(
-        protocol, src, dst, dst[2], code, flags, labels["destination_service"], sample.value
-    )
+class TrafficBuilder:
+    """Adds result vectors to one traffic map, in query order (graph.md 4.6-4.8).
+
+    A sample is decided by the values of SAMPLE_LABELS and its metric alone, and its
+    de-duplication key is made of them, so a label set seen before can only be a duplicate:
+    the copy of every series that the other reporter's query returns is dropped after one
+    set lookup. Nodes are looked up by their 7-tuple and edges by their ends, without
+    recomputing ids or asking networkx on the hot path.
+    """
+
+    def __init__(
+        self,
+        tmap: TrafficMap,
+        opts: GraphOptions,
+        waypoints: Set[tuple[str, str, str]] = frozenset(),
+    ) -> None:
+        self.tmap = tmap
+        self.opts = opts
+        self.waypoints = waypoints
+        self._seen: dict[str, set[RawLabels]] = {}
+        self._nodes: dict[Ends, Node | None] = {}
+        self._edges: dict[tuple[str, str, str], Edge] = {}
+
+    def add(self, metric: str, samples: Iterable[Sample]) -> None:
+        """One query's result vector."""
+        seen = self._seen.setdefault(metric, set())
+        metric_protocol, is_request = protocol_of(metric)
+        for sample in samples:
+            labels = sample.labels
+            raw = tuple(map(labels.get, SAMPLE_LABELS))
+            if raw in seen:
+                continue
+            seen.add(raw)
+            self._add_one(metric, metric_protocol, is_request, raw, sample.value)
+
+    def _node(self, ends: Ends) -> Node | None:
+        try:
+            return self._nodes[ends]
+        except KeyError:
+            node = self._nodes[ends] = add_node(self.tmap, self.opts.graph_type, *ends)
+            return node
+
+    def _edge_traffic(
+        self,
+        source: Node,
+        dest: Node,
+        protocol: str,
+        key: tuple[object, ...],
+        value: float,
+        code: str,
+        flags: str,
+        host: str,
+    ) -> bool:
+        ends = (source.id, dest.id, protocol)
+        edge = self._edges.get(ends)
+        if edge is None:
+            edge = self.tmap.edge(*ends)
+            if edge is None:
+                edge = self.tmap.add_edge(Edge(*ends))
+            self._edges[ends] = edge
+        if key in edge.seen:
+            return False
+        edge.seen.add(key)
+        if value > 0:
+            apply_traffic(source, dest, edge, value, code, flags, host)
+        return True
+
+    def _add_one(
+        self, metric: str, protocol: str, is_request: bool, raw: RawLabels, value: float
+    ) -> None:
+        """graph.md 4.1-4.8 for a label set not seen before in this metric."""
+        opts = self.opts
+        for at in _REQUIRED_AT:
+            if raw[at] is None:
+                return
+        request_protocol, code_label, grpc_status, flags_label = raw[13:]
+        if (is_request or protocol == "tcp") and flags_label is None:
+            return
+        if is_request:
+            protocol = request_protocol or ""
+            if protocol == "" or code_label is None:
+                return
+            if protocol == "grpc" and opts.rate_grpc != "requests":
+                return
+            if protocol == "http" and opts.rate_http != "requests":
+                return
+            if protocol not in ("http", "grpc"):
+                return
+        waypoints = self.waypoints
+        ends = _ends(raw, waypoints)
+        if ends is None:
+            return
+        src, dst = ends
+        code = ""
+        if is_request:
+            assert code_label is not None
+            code = _code(code_label, grpc_status, protocol)
+        flags = (flags_label or "") if (is_request or protocol == "tcp") else ""
+        host = raw[7] if raw[7] is not None else ""
+        source = self._node(src)
+        dest = self._node(dst)
+        if source is None or dest is None:
+            return
+        if waypoints:
+            for node, tup in ((source, src), (dest, dst)):
+                if (tup[0], tup[3], tup[4]) in waypoints:
+                    node.is_waypoint = True
+                    node.flags["isWaypoint"] = True
+        key = (metric, src, dst, code, flags, host)
+        dst_cluster, dst_svc_ns, dst_svc_name = dst[0], dst[1], dst[2]
+        inject = (
+            opts.inject_service_nodes
+            and ok(dst_svc_name)
+            and dst_svc_name != "PassthroughCluster"
+            and dest.node_type != "service"
+            and not (opts.ambient_traffic != "none" and (source.is_waypoint or dest.is_waypoint))
+        )
+        if inject:
+            svc = self._node((dst_cluster, dst_svc_ns, dst_svc_name, "", "", "", ""))
+            if svc is None:
+                return
+            svc.flags["isInjected"] = True
+            if self._edge_traffic(source, svc, protocol, key, value, code, flags, host):
+                svc.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
+                self._edge_traffic(svc, dest, protocol, key, value, code, flags, host)
+                dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
+        elif self._edge_traffic(source, dest, protocol, key, value, code, flags, host):
+            dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
+
+
+def _code(code: str, grpc_status: str | None, protocol: str) -> str:
+    """graph.md 4.4 on the label values."""
+    if code == "0":
+        return "-"
+    if protocol != "grpc" or code[:1] in ("4", "5") or grpc_status is None:
+        return code
+    return grpc_status
 
 
 def add_samples(
@@ -311,43 +421,7 @@ def add_samples(
     waypoints: Set[tuple[str, str, str]] = frozenset(),
 ) -> None:
     """Populate the map with one query's result vector (graph.md 4.6-4.8)."""
-    graph_type = opts.graph_type
-    for sample in samples:
-        t = clean(metric, sample, opts, waypoints)
-        if t is None:
-            continue
-        source = add_node(tmap, graph_type, *t.src)
-        dest = add_node(tmap, graph_type, *t.dst)
-        if source is None or dest is None:
-            continue
-        for node, tup in ((source, t.src), (dest, t.dst)):
-            if waypoints and (tup[0], tup[3], tup[4]) in waypoints:
-                node.is_waypoint = True
-                node.flags["isWaypoint"] = True
-        key = (metric, t.src, t.dst, t.code, t.flags, t.host)
-        dst_cluster, dst_svc_ns, dst_svc_name = t.dst[0], t.dst[1], t.dst[2]
-        inject = (
-            opts.inject_service_nodes
-            and ok(dst_svc_name)
-            and dst_svc_name != "PassthroughCluster"
-            and dest.node_type != "service"
-            and not (opts.ambient_traffic != "none" and (source.is_waypoint or dest.is_waypoint))
-        )
-        if inject:
-            svc = add_node(tmap, graph_type, dst_cluster, dst_svc_ns, dst_svc_name, "", "", "", "")
-            if svc is None:
-                continue
-            svc.flags["isInjected"] = True
-            if add_edge_traffic(
-                tmap, source, svc, t.protocol, key, t.value, t.code, t.flags, t.host
-            ):
-                svc.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
-                add_edge_traffic(tmap, svc, dest, t.protocol, key, t.value, t.code, t.flags, t.host)
-                dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
-        elif add_edge_traffic(
-            tmap, source, dest, t.protocol, key, t.value, t.code, t.flags, t.host
-        ):
-            dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
+    TrafficBuilder(tmap, opts, waypoints).add(metric, samples)
 
 
 # --- finalizers and the service-graph reduction -------------------------------------------
