@@ -7,7 +7,8 @@ heap: on the 5,000-edge benchmark that was a third of the graph's time, finding 
 
 The collector's switch is process-wide and requests run in threads, so the pause counts its
 holders: the first one in switches the collector off, the last one out restores it as it
-was. Collection resumes, and catches up, as soon as no graph is being built.
+was. Objects still alive when the collector comes back are all "young" to it and its first
+pass walks every one of them, so a request should let its big objects go inside the pause.
 """
 
 from __future__ import annotations
@@ -22,18 +23,27 @@ _holders = 0
 _restore = False
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
+def _hold() -> None:
     global _holders, _restore
     with _lock:
         if _holders == 0:
             _restore = gc.isenabled()
             gc.disable()
         _holders += 1
+
+
+def _let_go() -> None:
+    global _holders
+    with _lock:
+        _holders -= 1
+        if _holders == 0 and _restore:
+            gc.enable()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    _hold()
     try:
         yield
     finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0 and _restore:
-                gc.enable()
+        _let_go()

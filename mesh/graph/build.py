@@ -8,8 +8,11 @@ generator) and the service-graph reduction live here too, since every graph need
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping, Set
+from typing import Any
 
 from mesh.graph.model import EGRESS_CLUSTERS, Edge, Node, TrafficMap, ok
 from mesh.graph.options import GraphOptions
@@ -119,40 +122,40 @@ def response_code(labels: Mapping[str, str], protocol: str) -> str:
     return _code(labels["response_code"], labels.get("grpc_response_status"), protocol)
 
 
-def apply_traffic(
-    source: Node, dest: Node, edge: Edge, value: float, code: str, flags: str, host: str
-) -> None:
-    """The per-protocol bookkeeping of graph.md 4.8 for one positive sample value."""
-    protocol = edge.protocol
+@functools.cache
+def traffic_names(protocol: str, code: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str]:
+    """graph.md 4.8's table for one protocol and code: (source rate, destination rates,
+    edge rates, response code). A graph has a handful of codes and thousands of samples."""
     if protocol == "tcp":
-        source.add_rate("tcpOut", value)
-        dest.add_rate("tcpIn", value)
-        edge.add_rate("tcp", value)
-        edge.add_response("-", flags, host, value)
-        return
+        return "tcpOut", ("tcpIn",), ("tcp",), "-"
     if protocol == "http":
-        source.add_rate("httpOut", value)
-        dest.add_rate("httpIn", value)
-        edge.add_rate("http", value)
         suffix = {"-": "NoResponse", "3": "3xx", "4": "4xx", "5": "5xx"}.get(
             "-" if code == "-" else code[:1]
         )
         if suffix:
-            dest.add_rate("httpIn" + suffix, value)
-            edge.add_rate("http" + suffix, value)
-    else:
-        source.add_rate("grpcOut", value)
-        dest.add_rate("grpcIn", value)
-        edge.add_rate("grpc", value)
-        if code == "-":
-            dest.add_rate("grpcInNoResponse", value)
-            edge.add_rate("grpcNoResponse", value)
-        elif (len(code) == 3 and code[:1] in ("4", "5")) or (
-            len(code) != 3 and code not in ("0", "")
-        ):
-            dest.add_rate("grpcInErr", value)
-            edge.add_rate("grpcErr", value)
-    edge.add_response(code or "-", flags, host, value)
+            return "httpOut", ("httpIn", "httpIn" + suffix), ("http", "http" + suffix), code or "-"
+        return "httpOut", ("httpIn",), ("http",), code or "-"
+    if code == "-":
+        return "grpcOut", ("grpcIn", "grpcInNoResponse"), ("grpc", "grpcNoResponse"), code
+    if (len(code) == 3 and code[:1] in ("4", "5")) or (len(code) != 3 and code not in ("0", "")):
+        return "grpcOut", ("grpcIn", "grpcInErr"), ("grpc", "grpcErr"), code or "-"
+    return "grpcOut", ("grpcIn",), ("grpc",), code or "-"
+
+
+def apply_traffic(
+    source: Node, dest: Node, edge: Edge, value: float, code: str, flags: str, host: str
+) -> None:
+    """The per-protocol bookkeeping of graph.md 4.8 for one positive sample value."""
+    out_name, in_names, edge_names, response = traffic_names(edge.protocol, code)
+    rates = source.rates
+    rates[out_name] = rates.get(out_name, 0.0) + value
+    rates = dest.rates
+    for name in in_names:
+        rates[name] = rates.get(name, 0.0) + value
+    rates = edge.rates
+    for name in edge_names:
+        rates[name] = rates.get(name, 0.0) + value
+    edge.add_response(response, flags, host, value)
 
 
 Ends = tuple[str, str, str, str, str, str, str]
@@ -186,6 +189,13 @@ RawLabels = tuple[str | None, ...]  # values of SAMPLE_LABELS (or ENDS_LABELS), 
 
 def _ends(raw: RawLabels, waypoints: Set[tuple[str, str, str]]) -> tuple[Ends, Ends] | None:
     """graph.md 4.3 on the values of ENDS_LABELS (the first 13 of `raw`)."""
+    ends = raw[:13]
+    if None not in ends and "" not in ends and "unknown" not in ends and not waypoints:
+        # Every label present and known: none of the clean-up's rules but the egress
+        # gateway's can apply, so most samples skip them.
+        sc, sns, swl, sapp, sver, dc, dns, dsvc, dname, dwns, dwl, dapp, dver = ends
+        if not (dsvc == EGRESS_GATEWAY and dname == EGRESS_GATEWAY):
+            return (sc, sns, "", sns, swl, sapp, sver), (dc, dns, dname, dwns, dwl, dapp, dver)  # type: ignore[return-value]
     (
         src_cluster,
         src_ns,
@@ -200,7 +210,7 @@ def _ends(raw: RawLabels, waypoints: Set[tuple[str, str, str]]) -> tuple[Ends, E
         dst_wl,
         dst_app,
         dst_ver,
-    ) = raw[:13]
+    ) = ends
     has_src_cluster = src_cluster is not None
     has_dst_cluster = dst_cluster is not None
     src_cluster = "unknown" if src_cluster is None else src_cluster
@@ -274,10 +284,21 @@ def edge_ids(src: Ends, dst: Ends, opts: GraphOptions) -> list[tuple[str, str]]:
     return [(source[0], dest[0])]
 
 
+# What a label set resolves to (graph.md 4.1-4.5): the cleaned source and destination
+# tuples, protocol, code, flags, host, and the de-duplication key; None when dropped.
+Route = tuple[str, Ends, Ends, str, str, str, tuple[object, ...]]
+Prepared = list[tuple[RawLabels, float]]
+
+
 class TrafficBuilder:
     """Adds result vectors to one traffic map, in query order (graph.md 4.6-4.8).
 
-    A sample is decided by the values of SAMPLE_LABELS and its metric alone, and its
+    Each answer is first `prepare`d, which may run in the thread that fetched it, as soon as
+    it arrives: its label values are read, and each label set not met before is resolved
+    to a Route, which depends on nothing else. `apply` then adds the prepared answers to
+    the map in query order, because the first reporter seen wins.
+
+    A sample is decided by its metric and the values of SAMPLE_LABELS, and its
     de-duplication key is made of them, so a label set seen before can only be a duplicate:
     the copy of every series that the other reporter's query returns is dropped after one
     set lookup. Nodes are looked up by their 7-tuple and edges by their ends, without
@@ -295,19 +316,43 @@ class TrafficBuilder:
         self.waypoints = waypoints
         self._seen: dict[str, set[RawLabels]] = {}
         self._nodes: dict[Ends, Node | None] = {}
-        self._edges: dict[tuple[str, str, str], Edge] = {}
+        # metric -> label values -> route; filled from several threads, but a route is
+        # a pure function of its key, so a race only computes one twice
+        self._routes: dict[str, dict[RawLabels, Route | None]] = {}
 
     def add(self, metric: str, samples: Iterable[Sample]) -> None:
         """One query's result vector."""
-        seen = self._seen.setdefault(metric, set())
-        metric_protocol, is_request = protocol_of(metric)
+        self.apply(metric, self.prepare(metric, samples))
+
+    def prepare(self, metric: str, samples: Iterable[Sample]) -> Prepared:
+        """(label values, value) per sample, with a route known for every label set."""
+        routes = self._routes.get(metric)
+        if routes is None:
+            routes = self._routes.setdefault(metric, {})
+        protocol, is_request = protocol_of(metric)
+        opts, waypoints = self.opts, self.waypoints
+        get_values = _label_values
+        prepared = []
         for sample in samples:
-            labels = sample.labels
-            raw = tuple(map(labels.get, SAMPLE_LABELS))
-            if raw in seen:
-                continue
+            raw = get_values(sample[0])
+            if raw not in routes:
+                routes[raw] = route(metric, protocol, is_request, raw, opts, waypoints)
+            prepared.append((raw, sample[1]))
+        return prepared
+
+    def apply(self, metric: str, prepared: Prepared) -> None:
+        seen = self._seen.get(metric)
+        if seen is None:
+            seen = self._seen[metric] = set()
+        routes = self._routes[metric]
+        add_one = self._add_one
+        for raw, value in prepared:
+            size = len(seen)
             seen.add(raw)
-            self._add_one(metric, metric_protocol, is_request, raw, sample.value)
+            if len(seen) != size:
+                resolved = routes[raw]
+                if resolved is not None:
+                    add_one(resolved, value)
 
     def _node(self, ends: Ends) -> Node | None:
         try:
@@ -316,73 +361,27 @@ class TrafficBuilder:
             node = self._nodes[ends] = add_node(self.tmap, self.opts.graph_type, *ends)
             return node
 
-    def _edge_traffic(
-        self,
-        source: Node,
-        dest: Node,
-        protocol: str,
-        key: tuple[object, ...],
-        value: float,
-        code: str,
-        flags: str,
-        host: str,
-    ) -> bool:
-        ends = (source.id, dest.id, protocol)
-        edge = self._edges.get(ends)
-        if edge is None:
-            edge = self.tmap.edge(*ends)
-            if edge is None:
-                edge = self.tmap.add_edge(Edge(*ends))
-            self._edges[ends] = edge
-        if key in edge.seen:
-            return False
-        edge.seen.add(key)
-        if value > 0:
-            apply_traffic(source, dest, edge, value, code, flags, host)
-        return True
+    def _edge(self, source: str, dest: str, protocol: str) -> Edge:
+        return self.tmap.add_edge(Edge(source, dest, protocol))
 
-    def _add_one(
-        self, metric: str, protocol: str, is_request: bool, raw: RawLabels, value: float
-    ) -> None:
-        """graph.md 4.1-4.8 for a label set not seen before in this metric."""
-        opts = self.opts
-        for at in _REQUIRED_AT:
-            if raw[at] is None:
-                return
-        request_protocol, code_label, grpc_status, flags_label = raw[13:]
-        if (is_request or protocol == "tcp") and flags_label is None:
-            return
-        if is_request:
-            protocol = request_protocol or ""
-            if protocol == "" or code_label is None:
-                return
-            if protocol == "grpc" and opts.rate_grpc != "requests":
-                return
-            if protocol == "http" and opts.rate_http != "requests":
-                return
-            if protocol not in ("http", "grpc"):
-                return
-        waypoints = self.waypoints
-        ends = _ends(raw, waypoints)
-        if ends is None:
-            return
-        src, dst = ends
-        code = ""
-        if is_request:
-            assert code_label is not None
-            code = _code(code_label, grpc_status, protocol)
-        flags = (flags_label or "") if (is_request or protocol == "tcp") else ""
-        host = raw[7] if raw[7] is not None else ""
-        source = self._node(src)
-        dest = self._node(dst)
+    def _add_one(self, resolved: Route, value: float) -> None:
+        """graph.md 4.6-4.8 for the first sample of a label set."""
+        protocol, src, dst, code, flags, host, key = resolved
+        nodes = self._nodes
+        source = nodes.get(src, _MISSING)
+        if source is _MISSING:
+            source = self._node(src)
+        dest = nodes.get(dst, _MISSING)
+        if dest is _MISSING:
+            dest = self._node(dst)
         if source is None or dest is None:
             return
+        opts, waypoints = self.opts, self.waypoints
         if waypoints:
             for node, tup in ((source, src), (dest, dst)):
                 if (tup[0], tup[3], tup[4]) in waypoints:
                     node.is_waypoint = True
                     node.flags["isWaypoint"] = True
-        key = (metric, src, dst, code, flags, host)
         dst_cluster, dst_svc_ns, dst_svc_name = dst[0], dst[1], dst[2]
         inject = (
             opts.inject_service_nodes
@@ -391,17 +390,80 @@ class TrafficBuilder:
             and dest.node_type != "service"
             and not (opts.ambient_traffic != "none" and (source.is_waypoint or dest.is_waypoint))
         )
+        edge_at = self.tmap.edge
         if inject:
             svc = self._node((dst_cluster, dst_svc_ns, dst_svc_name, "", "", "", ""))
             if svc is None:
                 return
             svc.flags["isInjected"] = True
-            if self._edge_traffic(source, svc, protocol, key, value, code, flags, host):
+            edge = edge_at(source.id, svc.id, protocol) or self._edge(source.id, svc.id, protocol)
+            if _first(edge, key):
+                if value > 0:
+                    apply_traffic(source, svc, edge, value, code, flags, host)
                 svc.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
-                self._edge_traffic(svc, dest, protocol, key, value, code, flags, host)
+                edge = edge_at(svc.id, dest.id, protocol) or self._edge(svc.id, dest.id, protocol)
+                if _first(edge, key) and value > 0:
+                    apply_traffic(svc, dest, edge, value, code, flags, host)
                 dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
-        elif self._edge_traffic(source, dest, protocol, key, value, code, flags, host):
+            return
+        edge = edge_at(source.id, dest.id, protocol) or self._edge(source.id, dest.id, protocol)
+        if _first(edge, key):
+            if value > 0:
+                apply_traffic(source, dest, edge, value, code, flags, host)
             dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
+
+
+def route(
+    metric: str,
+    protocol: str,
+    is_request: bool,
+    raw: RawLabels,
+    opts: GraphOptions,
+    waypoints: Set[tuple[str, str, str]],
+) -> Route | None:
+    """graph.md 4.1-4.5 for one label set of `metric` (whose protocol_of is given)."""
+    if None in _required(raw):
+        return None
+    request_protocol, code_label, grpc_status, flags_label = raw[13:]
+    if (is_request or protocol == "tcp") and flags_label is None:
+        return None
+    code = ""
+    if is_request:
+        protocol = request_protocol or ""
+        if code_label is None:
+            return None
+        if protocol == "http":
+            if opts.rate_http != "requests":
+                return None
+        elif protocol == "grpc":
+            if opts.rate_grpc != "requests":
+                return None
+        else:
+            return None
+        code = _code(code_label, grpc_status, protocol)
+    ends = _ends(raw, waypoints)
+    if ends is None:
+        return None
+    src, dst = ends
+    flags = (flags_label or "") if (is_request or protocol == "tcp") else ""
+    host = raw[7] if raw[7] is not None else ""
+    return protocol, src, dst, code, flags, host, (metric, src, dst, code, flags, host)
+
+
+_required = operator.itemgetter(*_REQUIRED_AT)
+_MISSING: Any = object()
+
+
+def _label_values(labels: Mapping[str, str]) -> RawLabels:
+    return tuple(map(labels.get, SAMPLE_LABELS))
+
+
+def _first(edge: Edge, key: tuple[object, ...]) -> bool:
+    """Record the key on the edge; False when the edge had seen it (graph.md 4.8)."""
+    seen = edge.seen
+    size = len(seen)
+    seen.add(key)
+    return len(seen) != size
 
 
 def _code(code: str, grpc_status: str | None, protocol: str) -> str:

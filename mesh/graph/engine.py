@@ -104,11 +104,16 @@ def prometheus_query(client: PrometheusClient, query_time: int) -> QueryFn:
 
 
 def build_traffic(request: GraphRequest, query: QueryFn) -> TrafficMap:
-    """Telemetry only: the traffic queries, run concurrently, populated in query order."""
+    """Telemetry only: the traffic queries, run concurrently, each answer prepared in the
+    thread that fetched it and added to the map in query order."""
     tmap = TrafficMap()
     builder = build.TrafficBuilder(tmap, request.opts)
-    for item, samples in run_in_order(plan(request), lambda q: query(q.text)):
-        builder.add(item.metric, samples)
+
+    def fetch(item: TrafficQuery) -> build.Prepared:
+        return builder.prepare(item.metric, query(item.text))
+
+    for item, prepared in run_in_order(plan(request), fetch):
+        builder.apply(item.metric, prepared)
     return tmap
 
 
@@ -156,11 +161,16 @@ def build_graph(
 
 
 def graph_document(request: GraphRequest, query: QueryFn) -> bytes:
-    """The graph API's response body: Kiali's cytoscape JSON, encoded.
+    """Kiali's cytoscape JSON for the request, encoded.
 
     orjson encodes the few megabytes of a big graph about ten times faster than the
     standard library; the document holds only strings, ints, bools, None and containers,
-    so both give the same JSON.
+    so both give the same JSON. The traffic map and the document are freed before the
+    collector resumes (mesh.gc_pause says why).
     """
     with gc_paused():
-        return orjson.dumps(to_json(build_graph(request, query), request.opts))
+        tmap = build_graph(request, query)
+        elements = to_json(tmap, request.opts)
+        body = orjson.dumps(elements)
+        del tmap, elements
+    return body

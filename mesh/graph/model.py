@@ -37,7 +37,7 @@ class Node:
     service: str = ""
     aggregate: str = ""
     rates: dict[str, float] = field(default_factory=dict)
-    dest_services: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    dest_services: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
     # JSON metadata (graph.md 7.2): isRoot, hasCB, hasVS, isServiceEntry, isGateway, ...
     flags: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
@@ -50,9 +50,8 @@ class Node:
 
     def add_dest_service(self, cluster: str, namespace: str, name: str) -> None:
         if ok(name):
-            self.dest_services.setdefault(
-                f"{cluster} {namespace} {name}", (cluster, namespace, name)
-            )
+            entry = (cluster, namespace, name)
+            self.dest_services.setdefault(entry, entry)
 
 
 @dataclass(eq=False)
@@ -89,11 +88,18 @@ class Edge:
 
 
 class TrafficMap:
-    """The graph under construction; thin helpers over networkx keep the call sites short."""
+    """The graph under construction; thin helpers over networkx keep the call sites short.
+
+    The networkx graph is the model; the two dicts beside it index the same nodes and edges
+    for the build's hot path and the JSON writer, where a networkx lookup or edge view cost
+    more than the work done with its answer. Every change goes through these helpers, which
+    keep the three in step.
+    """
 
     def __init__(self) -> None:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        self._nodes: dict[str, Node] = {}  # the same nodes, for lookups on the hot path
+        self._nodes: dict[str, Node] = {}
+        self._edges: dict[tuple[str, str, str], Edge] = {}  # (source, dest, protocol)
 
     def __contains__(self, node_id: str) -> bool:
         return node_id in self.graph
@@ -116,22 +122,26 @@ class TrafficMap:
         return list(self._nodes.values())
 
     def remove(self, node_id: str) -> None:
-        self.graph.remove_node(node_id)
+        graph = self.graph
+        for ends in [*graph.in_edges(node_id, keys=True), *graph.out_edges(node_id, keys=True)]:
+            self._edges.pop(ends, None)
+        graph.remove_node(node_id)
         del self._nodes[node_id]
 
     def edge(self, source: str, dest: str, protocol: str) -> Edge | None:
-        data = self.graph.get_edge_data(source, dest, protocol)
-        return data["edge"] if data else None
+        return self._edges.get((source, dest, protocol))
 
     def add_edge(self, edge: Edge) -> Edge:
         self.graph.add_edge(edge.source, edge.dest, key=edge.protocol, edge=edge)
+        self._edges[(edge.source, edge.dest, edge.protocol)] = edge
         return edge
 
     def remove_edge(self, edge: Edge) -> None:
         self.graph.remove_edge(edge.source, edge.dest, key=edge.protocol)
+        del self._edges[(edge.source, edge.dest, edge.protocol)]
 
     def edges(self) -> list[Edge]:
-        return [data["edge"] for _, _, data in self.graph.edges(data=True)]
+        return list(self._edges.values())
 
     def out_edges(self, node_id: str) -> list[Edge]:
         return [d["edge"] for _, _, d in self.graph.out_edges(node_id, data=True)]
@@ -140,5 +150,4 @@ class TrafficMap:
         return [d["edge"] for _, _, d in self.graph.in_edges(node_id, data=True)]
 
     def iter_edges(self) -> Iterator[Edge]:
-        for _, _, data in self.graph.edges(data=True):
-            yield data["edge"]
+        return iter(list(self._edges.values()))
