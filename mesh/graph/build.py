@@ -519,9 +519,11 @@ def mark_outsiders(tmap: TrafficMap, requested: Set[str], accessible: Set[tuple[
 
 def mark_roots(tmap: TrafficMap) -> None:
     """graph.md 4.10 trafficGenerator: outgoing edges and no incoming edge -> isRoot."""
-    graph = tmap.graph
+    edges = tmap.edges()
+    sources = {edge.source for edge in edges}
+    dests = {edge.dest for edge in edges}
     for node in tmap.nodes():
-        if graph.out_degree(node.id) > 0 and graph.in_degree(node.id) == 0:
+        if node.id in sources and node.id not in dests:
             node.flags["isRoot"] = True
 
 

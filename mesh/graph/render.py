@@ -123,6 +123,8 @@ _ERROR_RATES = {
     "http": ("httpNoResponse", "http4xx", "http5xx"),
     "grpc": ("grpcNoResponse", "grpcErr"),
 }
+_OUT_RATE = {"http": "httpOut", "grpc": "grpcOut"}
+_PERCENT_REQ = {"http": "httpPercentReq", "grpc": "grpcPercentReq"}
 _META_STRINGS = ("destPrincipal", "sourcePrincipal", "healthStatus")
 _META_NUMBERS = ("isMTLS", "responseTime", "throughput")
 
@@ -153,20 +155,25 @@ def edge_data(edge: Edge, source: Node, hashes: dict[str, str]) -> dict[str, Any
                 data[name] = f"{value:.0f}"
     traffic: dict[str, Any] = {"protocol": protocol}
     edge_rates = edge.rates
-    rates: dict[str, str] = {}
-    for name in EDGE_RATES[protocol]:
-        value = edge_rates.get(name)
-        if value is not None and value > 0:
-            rates[name] = _rate(value)
     total = edge_rates.get(protocol, 0.0)
+    rates: dict[str, str]
+    if len(edge_rates) == 1 and total > 0:  # the usual edge: no errors, no 3xx
+        rates = {protocol: _rate(total)}
+    else:
+        rates = {}
+        for name in EDGE_RATES[protocol]:
+            value = edge_rates.get(name)
+            if value is not None and value > 0:
+                rates[name] = _rate(value)
+        if total > 0 and protocol != "tcp":
+            errors = 0.0
+            for name in _ERROR_RATES[protocol]:
+                errors += edge_rates.get(name, 0.0)
+            if errors > 0:
+                rates[f"{protocol}PercentErr"] = f"{errors / total * 100:.1f}"
     if total > 0 and protocol != "tcp":
-        errors = 0.0
-        for name in _ERROR_RATES[protocol]:
-            errors += edge_rates.get(name, 0.0)
-        if errors > 0:
-            rates[f"{protocol}PercentErr"] = f"{errors / total * 100:.1f}"
-        out = source.rates.get(f"{protocol}Out", 0.0)
-        rates[f"{protocol}PercentReq"] = f"{total / out * 100:.1f}" if out else "+Inf"
+        out = source.rates.get(_OUT_RATE[protocol], 0.0)
+        rates[_PERCENT_REQ[protocol]] = f"{total / out * 100:.1f}" if out else "+Inf"
     if rates:
         traffic["rates"] = rates
     if total > 0 and edge.responses:
@@ -175,13 +182,20 @@ def edge_data(edge: Edge, source: Node, hashes: dict[str, str]) -> dict[str, Any
             entry: dict[str, Any] = {}
             flags, hosts = parts["flags"], parts["hosts"]
             if flags:
-                entry["flags"] = {f: f"{v / total * 100:.1f}" for f, v in flags.items()}
+                entry["flags"] = _percentages(flags, total)
             if hosts:
-                entry["hosts"] = {h: f"{v / total * 100:.1f}" for h, v in hosts.items()}
+                entry["hosts"] = _percentages(hosts, total)
             responses[code] = entry
         traffic["responses"] = responses
     data["traffic"] = traffic
     return data
+
+
+def _percentages(shares: dict[str, float], total: float) -> dict[str, str]:
+    if len(shares) == 1:
+        for name, value in shares.items():
+            return {name: f"{value / total * 100:.1f}"}
+    return {name: f"{value / total * 100:.1f}" for name, value in shares.items()}
 
 
 def _box_nodes(
