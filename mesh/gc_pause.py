@@ -8,13 +8,15 @@ heap: on the 5,000-edge benchmark that was a third of the graph's time, finding 
 The collector's switch is process-wide and requests run in threads, so the pause counts its
 holders: the first one in switches the collector off, the last one out restores it as it
 was. Objects still alive when the collector comes back are all "young" to it and its first
-pass walks every one of them, so a request should let its big objects go inside the pause.
+pass walks every one of them, so a request should let its big objects go inside the pause;
+a `Hold` lets it keep the pause (and the objects) until its answer has been sent.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,3 +49,16 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         _let_go()
+
+
+class Hold:
+    """A pause that outlives a `with` block: taken now, ended by `release()` (once; later
+    calls do nothing), or when the Hold itself is freed, so a lost one cannot leave the
+    collector off."""
+
+    def __init__(self) -> None:
+        _hold()
+        self._finalizer = weakref.finalize(self, _let_go)
+
+    def release(self) -> None:
+        self._finalizer()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from kiali_site.access import visible_namespaces
 from kiali_site.context import MeshRequest
 from mesh.graph.appenders.response_time import response_times
-from mesh.graph.engine import GraphRequest, graph_document, prometheus_query
+from mesh.graph.engine import GraphDocument, GraphRequest, graph_document, prometheus_query
 from mesh.graph.objects import ClusterObjects
 from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
 from mesh.graph.render import hash_id
@@ -83,6 +83,21 @@ def graph_request_for(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
     )
 
 
+class GraphResponse(HttpResponse):
+    """A graph's JSON; the graph's objects are released when the server closes the
+    response, after its bytes are out."""
+
+    def __init__(self, document: GraphDocument) -> None:
+        super().__init__(document.body, content_type="application/json")
+        self._document = document
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._document.release()
+
+
 def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
     try:
         opts = parse_options(request.GET.dict(), node=node)
@@ -93,12 +108,12 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
         return _error(str(exc), 403)
     client = prometheus_for(request)
     try:
-        body = graph_document(graph_request, prometheus_query(client, opts.query_time))
+        document = graph_document(graph_request, prometheus_query(client, opts.query_time))
     except PrometheusError as exc:
         return _error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
-    return HttpResponse(body, content_type="application/json")
+    return GraphResponse(document)
 
 
 @require_GET

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from mesh.gc_pause import gc_paused
+from mesh.gc_pause import Hold, gc_paused
 from mesh.graph import build
 from mesh.graph.appenders import (
     AppenderContext,
@@ -160,17 +160,36 @@ def build_graph(
         return finish(build_traffic(request, query), request, query, skip)
 
 
-def graph_document(request: GraphRequest, query: QueryFn) -> bytes:
+class GraphDocument:
+    """The graph API's response body, and the objects it was written from.
+
+    Freeing a big graph's objects takes about as long as encoding them, and no reader needs
+    to wait for it: the caller sends `body`, then calls `release()`. Until then the objects
+    are kept and the collector stays paused (mesh.gc_pause says why).
+    """
+
+    def __init__(self, body: bytes, keep: list[object], hold: Hold) -> None:
+        self.body = body
+        self._keep = keep
+        self._hold = hold
+
+    def release(self) -> None:
+        self._keep.clear()
+        self._hold.release()
+
+
+def graph_document(request: GraphRequest, query: QueryFn) -> GraphDocument:
     """Kiali's cytoscape JSON for the request, encoded.
 
     orjson encodes the few megabytes of a big graph about ten times faster than the
     standard library; the document holds only strings, ints, bools, None and containers,
-    so both give the same JSON. The traffic map and the document are freed before the
-    collector resumes (mesh.gc_pause says why).
+    so both give the same JSON.
     """
-    with gc_paused():
+    hold = Hold()
+    try:
         tmap = build_graph(request, query)
         elements = to_json(tmap, request.opts)
-        body = orjson.dumps(elements)
-        del tmap, elements
-    return body
+        return GraphDocument(orjson.dumps(elements), [tmap, elements], hold)
+    except BaseException:
+        hold.release()
+        raise
