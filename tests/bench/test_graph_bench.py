@@ -132,21 +132,34 @@ def _pin(pid: int, cpus: set[int]) -> None:
             os.sched_setaffinity(int(tid), cpus)
 
 
-def _measure(label: str, runs: int, fn, prometheus_pid: int) -> float:
-    """Best wall time of `runs` calls, with Prometheus' and this process' CPU per call."""
-    walls = []
-    prom_before, own_before = _process_cpu(prometheus_pid), time.process_time()
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        walls.append(time.perf_counter() - started)
-    prom = (_process_cpu(prometheus_pid) - prom_before) / runs
-    own = (time.process_time() - own_before) / runs
-    print(
-        f"  {label}: best {min(walls) * 1000:.0f} ms, median {statistics.median(walls) * 1000:.0f}"
-        f" ms; CPU per call: Prometheus {prom * 1000:.0f} ms, console {own * 1000:.0f} ms"
-    )
-    return min(walls)
+def _compare(raw_all, endpoint, prometheus_pid: int, pairs: int = 9) -> float:
+    """Alternate the two, so that this machine's drift (its CPU speed varies by a third from
+    minute to minute) falls on both alike; print each one's best and median and the CPU a
+    call costs Prometheus and the console; return the ratio of the medians."""
+    walls: dict[str, list[float]] = {"queries": [], "endpoint": []}
+    cpu = {name: [0.0, 0.0] for name in walls}
+    for _ in range(pairs):
+        for name, fn in (("queries", raw_all), ("endpoint", endpoint)):
+            prom, own = _process_cpu(prometheus_pid), time.process_time()
+            started = time.perf_counter()
+            fn()
+            walls[name].append(time.perf_counter() - started)
+            cpu[name][0] += _process_cpu(prometheus_pid) - prom
+            cpu[name][1] += time.process_time() - own
+    labels = {
+        "queries": "queries straight to Prometheus",
+        "endpoint": "graph endpoint (queries, build, JSON)",
+    }
+    for name, label in labels.items():
+        prom, own = (value / pairs * 1000 for value in cpu[name])
+        print(
+            f"  {label}: best {min(walls[name]) * 1000:.0f} ms, median "
+            f"{statistics.median(walls[name]) * 1000:.0f} ms; CPU per call: Prometheus "
+            f"{prom:.0f} ms, console {own:.0f} ms"
+        )
+    ratio = statistics.median(walls["endpoint"]) / statistics.median(walls["queries"])
+    print(f"  endpoint / queries (medians) = {ratio:.2f}x")
+    return ratio
 
 
 def test_graph_figures(synthetic_prometheus):
@@ -194,14 +207,9 @@ def test_graph_figures(synthetic_prometheus):
         return elapsed, len(document.body)
 
     pid = running.process.pid
-    print(
-        "queries straight to Prometheus vs the graph endpoint (queries, build, JSON), "
-        "sharing this machine's cores:"
-    )
-    raw_best = _measure("queries straight to Prometheus", 7, raw_all, pid)
-    total_best = _measure("graph endpoint", 7, endpoint, pid)
-    print(f"  endpoint / queries = {total_best / raw_best:.2f}x")
-    pinned = None
+    pid = running.process.pid
+    print("the graph endpoint next to its own queries, sharing this machine's two cores:")
+    _compare(raw_all, lambda: endpoint(), pid)
     own = os.sched_getaffinity(0)
     if len(own) >= 2:
         # As deployed, where Prometheus and the console have CPUs of their own: Prometheus
@@ -211,10 +219,7 @@ def test_graph_figures(synthetic_prometheus):
         _pin(os.getpid(), {second})
         try:
             print("the same with Prometheus and the console on one core each:")
-            raw_pinned = _measure("queries straight to Prometheus", 7, raw_all, pid)
-            total_pinned = _measure("graph endpoint", 7, endpoint, pid)
-            pinned = total_pinned / raw_pinned
-            print(f"  endpoint / queries = {pinned:.2f}x")
+            _compare(raw_all, lambda: endpoint(), pid)
         finally:
             _pin(pid, own)
             _pin(os.getpid(), own)
