@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
+
 from mesh.api.graph import GraphResponse
 from mesh.gc_pause import Hold, gc_paused
 from mesh.graph.build import EGRESS_GATEWAY, TrafficBuilder, cleanup_ends
@@ -148,6 +150,7 @@ def test_a_sample_is_read_by_name_or_position():
     assert sample[:2] == ({"a": "b"}, 2.5)
 
 
+@pytest.mark.django_db  # closing a response sends request_finished, which closes connections
 def test_the_graph_response_lets_the_graph_go_when_closed():
     keep: list[object] = [TrafficMap()]
     response = GraphResponse(GraphDocument(b'{"elements": {}}', keep, Hold()))
