@@ -18,6 +18,7 @@ from mesh.graph.appenders.response_time import response_times
 from mesh.graph.engine import GraphDocument, GraphRequest, graph_document, prometheus_query
 from mesh.graph.objects import ClusterObjects
 from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
+from mesh.graph.recent import RECENT, graph_key
 from mesh.graph.render import hash_id
 from mesh.kube.namespaces import Namespace
 from mesh.prometheus.client import PrometheusError
@@ -83,6 +84,15 @@ def graph_request_for(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
     )
 
 
+def graph_owner(request: MeshRequest) -> str | None:
+    """Whose recent graph a request may keep and read: its session's, or the one shared
+    view of anonymous mode; None for requests without a session (API clients)."""
+    key = request.session.session_key if hasattr(request, "session") else None
+    if key:
+        return key
+    return "anonymous" if request.mesh.strategy == "anonymous" else None
+
+
 class GraphResponse(HttpResponse):
     """A graph's JSON; the graph's objects are released when the server closes the
     response, after its bytes are out."""
@@ -113,6 +123,10 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
         return _error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
+    owner = graph_owner(request)
+    if owner and document.traffic_map is not None:
+        key = graph_key(opts, graph_request.accessible)
+        RECENT.remember(owner, key, document.traffic_map, opts.wants("responseTime"))
     return GraphResponse(document)
 
 
@@ -160,6 +174,9 @@ def edge_response_times(request: MeshRequest) -> JsonResponse:
         return _error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
+    owner = graph_owner(request)
+    if owner:
+        RECENT.remember_times(owner, graph_key(opts, graph_request.accessible), times)
     edges = {}
     for (source, dest, protocol), value in times.items():
         edge_id = hash_id(f"{hash_id(source)}.{hash_id(dest)}.{protocol}")

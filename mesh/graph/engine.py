@@ -168,13 +168,16 @@ class GraphDocument:
     are kept and the collector stays paused (mesh.gc_pause says why).
     """
 
-    def __init__(self, body: bytes, keep: list[object], hold: Hold) -> None:
+    def __init__(
+        self, body: bytes, traffic_map: TrafficMap, elements: dict[str, Any], hold: Hold
+    ) -> None:
         self.body = body
-        self._keep = keep
+        self.traffic_map: TrafficMap | None = traffic_map
+        self._elements: dict[str, Any] | None = elements
         self._hold = hold
 
     def release(self) -> None:
-        self._keep.clear()
+        self.traffic_map = self._elements = None
         self._hold.release()
 
 
@@ -189,7 +192,7 @@ def graph_document(request: GraphRequest, query: QueryFn) -> GraphDocument:
     try:
         tmap = build_graph(request, query)
         elements = to_json(tmap, request.opts)
-        return GraphDocument(orjson.dumps(elements), [tmap, elements], hold)
+        return GraphDocument(orjson.dumps(elements), tmap, elements, hold)
     except BaseException:
         hold.release()
         raise

@@ -3,8 +3,9 @@
 The page holds every choice in the query string (Kiali's names where Kiali has one) so a
 bookmark reproduces the view. It renders the toolbar, legend and empty states on the
 server; the canvas script gets its options through json_script and the graph itself from
-the JSON API. The side panel rebuilds the same graph on the server for the element the
-user clicked, after checking that the user may see that element's namespace.
+the JSON API. The side panel summarises the clicked element in the same graph, which the
+server keeps from the API's answer (or builds again), after checking that the user may see
+that element's namespace.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from kiali_site.access import namespace_for
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import PageScope, page_scope
-from mesh.api.graph import graph_request_for
+from mesh.api.graph import graph_owner, graph_request_for
+from mesh.graph.appenders.response_time import attach, response_times
 from mesh.graph.engine import build_graph, prometheus_query
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
+from mesh.graph.recent import RECENT, graph_key
 from mesh.graph.render import to_json
 from mesh.prometheus.client import PrometheusError
 from mesh.views.common import TIME_RANGES, prometheus_for
@@ -261,7 +264,9 @@ def _page_config(
     if focus and scope.cluster:
         params["clusterName"] = scope.cluster
     lazy_rt = "responseTime" not in view.edge_labels
-    rt_params = {**params, "appenders": ""} if lazy_rt else None
+    # The graph's own options (the times API reads none of the appenders), so the times
+    # found are kept with the graph for the side panel (mesh.graph.recent).
+    rt_params = dict(params) if lazy_rt else None
     if rt_params is not None:
         rt_params.pop("clusterName", None)
     return {
@@ -347,14 +352,35 @@ def app_version_graph_page(
 def _graph_document(
     request: MeshRequest, params: dict[str, str], focus: NodeFocus | None
 ) -> dict[str, Any]:
-    """The graph JSON the API would answer for these parameters, built in-process.
+    """The graph JSON the API would answer for these parameters, with response times.
 
-    Raises OptionsError, PermissionError or PrometheusError like the API view does."""
+    The graph on the user's screen when this process still holds it (mesh.graph.recent;
+    the page sends the graph's queryTime), asking Prometheus only for response times it
+    lacks; otherwise built again. Raises OptionsError, PermissionError or PrometheusError
+    like the API view does."""
     opts = parse_options(params, node=focus.spec if focus else None)
     graph_request = graph_request_for(request, opts)
+    owner = graph_owner(request)
+    key = graph_key(opts, graph_request.accessible)
+    found = RECENT.find(owner, key) if owner else None
+    if found is not None and found[1]:
+        return to_json(found[0], opts)
     client = prometheus_for(request)
     try:
-        tmap = build_graph(graph_request, prometheus_query(client, opts.query_time))
+        query = prometheus_query(client, opts.query_time)
+        if found is None:
+            tmap = build_graph(graph_request, query)
+            if owner:
+                RECENT.remember(owner, key, tmap, has_times=True)
+        else:
+            tmap = found[0]
+            times = response_times(
+                opts, graph_request.windows, query, graph_request.scope, graph_request.ambient
+            )
+            if owner:
+                RECENT.remember_times(owner, key, times)
+            else:
+                attach(tmap, times)
     finally:
         client.close()
     return to_json(tmap, opts)
@@ -382,6 +408,8 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
     params["appenders"] += ",responseTime"
     if focus and scope.cluster:
         params["clusterName"] = scope.cluster
+    if request.GET.get("queryTime"):
+        params["queryTime"] = request.GET["queryTime"]  # the graph on screen (parsed, checked)
     context: dict[str, Any] = {"kind": kind, "error": "", "node": None, "edge": None}
     status = 200
     try:

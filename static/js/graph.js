@@ -316,7 +316,10 @@
   async function loadResponseTimes() {
     // The histogram queries cost more than the graph itself, so they come after the first draw.
     try {
-      const body = await fetchJson(config.responseTimeUrl, config.responseTimeParams);
+      // For the graph just drawn: the server keeps the times with it for the side panel.
+      const params = { ...config.responseTimeParams };
+      if (lastDocument && lastDocument.timestamp) params.queryTime = lastDocument.timestamp;
+      const body = await fetchJson(config.responseTimeUrl, params);
       responseTimes = body.edges || {};
     } catch (error) {
       return; // labels are an extra; the graph stays as drawn
@@ -347,13 +350,15 @@
 
   function openPanel(element) {
     const owner = ownerOf(element);
-    // The panel rebuilds the graph the toolbar describes; the form holds the whole view.
+    // The panel summarises the graph the toolbar describes; the form holds the whole view.
     const params = new URLSearchParams(new FormData(form));
     if (config.focus) params.set("focus", config.focus);
     params.set("element", element.id());
     params.set("kind", element.isEdge() ? "edge" : "node");
     params.set("cluster", owner.cluster || "");
     params.set("namespace", owner.namespace || "");
+    // The graph on screen, which the server still holds: no queries for the panel.
+    if (lastDocument && lastDocument.timestamp) params.set("queryTime", lastDocument.timestamp);
     panel.innerHTML = '<div class="pf-v5-c-card__body console-muted">Loading…</div>';
     htmx.ajax("GET", config.panelUrl + "?" + params, { target: "#graph-side-panel", swap: "innerHTML" });
   }

@@ -28,9 +28,20 @@ def prometheus_config(url: str) -> dict:  # type: ignore[type-arg]
     return {"external_services": {"prometheus": {"url": url, "timeout": "5s"}}}
 
 
+def wait_for_demo_traffic(prometheus_url: str) -> None:
+    """Until the 60 s window holds the slowest counters: order-management-v2's few
+    requests, successes and 503s (a session's Prometheus may have only just started)."""
+    for code in ("200", "503"):
+        wait_for_samples(
+            prometheus_url,
+            'sum(rate(istio_requests_total{destination_workload="order-management-v2",'
+            f'response_code="{code}"}}[60s])) > 0',
+        )
+
+
 @pytest.fixture
 def demo_console(demo_mesh, east_cluster, prometheus_server, console_on):
-    wait_for_samples(prometheus_server.url, "sum(rate(istio_requests_total[60s])) > 0")
+    wait_for_demo_traffic(prometheus_server.url)
     return console_on(east_cluster, config=prometheus_config(prometheus_server.url))
 
 
@@ -157,6 +168,39 @@ def test_an_edge_panel_shows_rate_errors_and_responses(client, demo_console):
     html = response.content.decode()
     assert "ecommerce-ui-v1 → order-management-v2" in html
     assert "503" in html and 'data-health="Failure"' in html
+
+
+def test_the_panel_reads_the_graph_on_screen_without_asking_prometheus_again(
+    client, demo_mesh, east_cluster, prometheus_server, console_on
+):
+    wait_for_demo_traffic(prometheus_server.url)
+    console_on(east_cluster, config=prometheus_config(prometheus_server.url))
+    page = {"namespaces": "ecommerce", "duration": "60"}
+    config = graph_config(client.get("/graph/", page))
+    graph = client.get(config["apiUrl"], config["apiParams"])
+    assert graph.status_code == 200
+    query_time = graph.json()["timestamp"]
+    times = client.get(
+        config["responseTimeUrl"], {**config["responseTimeParams"], "queryTime": query_time}
+    )
+    assert times.status_code == 200 and times.json()["edges"]
+
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))  # Prometheus gone
+    panel = {
+        **page,
+        "element": hash_id("vapp_east_ecommerce_order-management-v2"),
+        "kind": "node",
+        "cluster": "east",
+        "namespace": "ecommerce",
+    }
+    kept = client.get("/graph/panel", {**panel, "queryTime": query_time}, **HTMX)
+    assert kept.status_code == 200, kept.content
+    html = kept.content.decode()
+    assert "order-management" in html and 'data-badge="hasCB"' in html
+    assert re.search(r'data-direction="inbound".*?HTTP', html, re.S)
+    # another moment's graph is not kept: it needs Prometheus
+    rebuilt = client.get("/graph/panel", panel, **HTMX)
+    assert rebuilt.status_code == 503 and "metrics unavailable: " in rebuilt.content.decode()
 
 
 def test_a_namespace_the_user_may_not_see_is_not_offered_and_its_panel_is_403(

@@ -12,6 +12,7 @@ import yaml
 
 from kiali_site.config import KialiConfig, parse_config
 from mesh.clusters.registry import invalidate_registry
+from mesh.graph.recent import RECENT
 from mesh.sim.apiserver import LocalCluster
 
 # Kiali's default Prometheus (prometheus.istio-system:9090) is a name to look up, and a lookup
@@ -40,6 +41,14 @@ def _prometheus_on_loopback(settings: Any) -> None:
                 services, prometheus=dataclasses.replace(services.prometheus, url=NO_PROMETHEUS)
             ),
         )
+
+
+@pytest.fixture(autouse=True)
+def _no_graph_kept_from_another_test() -> Iterator[None]:
+    """The side panel's kept graphs live in the process; a test never sees another's."""
+    RECENT.clear()
+    yield
+    RECENT.clear()
 
 
 @pytest.fixture

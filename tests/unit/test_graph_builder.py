@@ -152,11 +152,11 @@ def test_a_sample_is_read_by_name_or_position():
 
 @pytest.mark.django_db  # closing a response sends request_finished, which closes connections
 def test_the_graph_response_lets_the_graph_go_when_closed():
-    keep: list[object] = [TrafficMap()]
-    response = GraphResponse(GraphDocument(b'{"elements": {}}', keep, Hold()))
+    document = GraphDocument(b'{"elements": {}}', TrafficMap(), {"elements": {}}, Hold())
+    response = GraphResponse(document)
     assert (
         response.content == b'{"elements": {}}' and response["Content-Type"] == "application/json"
     )
     assert not gc.isenabled()
     response.close()
-    assert keep == [] and gc.isenabled()
+    assert document.traffic_map is None and gc.isenabled()
