@@ -204,13 +204,23 @@
       "border-width": 1, "border-style": "dashed", "border-color": "#8a8d90",
       "text-valign": "top", "text-halign": "center", "text-margin-y": -4, "font-size": 12, padding: 14,
     } },
-    { selector: "node.box-cluster", style: { "border-width": 2, "border-style": "solid", "background-color": "#f0f0f0", "font-weight": "bold" } },
+    // A cluster's title runs up its left side: above the box it would sit in the gap that
+    // cross-cluster edges go through.
+    { selector: "node.box-cluster", style: {
+      "border-width": 2, "border-style": "solid", "background-color": "#f0f0f0", "font-weight": "bold",
+      "text-valign": "center", "text-halign": "left", "text-rotation": -Math.PI / 2, "text-margin-x": -10, "text-margin-y": 0,
+    } },
     { selector: "node.box-namespace", style: { "background-color": "#e7f1fa" } },
     { selector: "edge", style: {
       width: 2, "curve-style": "bezier", "line-color": "data(color)", "target-arrow-color": "data(color)",
       "target-arrow-shape": "triangle", "arrow-scale": 1.1,
       label: "data(label)", "font-size": 9, "text-wrap": "wrap",
       "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 1,
+    } },
+    // An edge between cluster boxes crosses the gap where the boxes' titles sit and, with its
+    // way back, crosses its twin there too: its label goes next to its source instead.
+    { selector: "edge.cross-cluster", style: {
+      label: "", "source-label": "data(label)", "source-text-offset": 32, "source-text-rotation": "autorotate",
     } },
     { selector: "edge.tcp", style: { "line-style": "solid", width: 3 } },
     { selector: "edge.idle", style: { "line-style": "dashed" } },
@@ -227,7 +237,14 @@
         cy.center();
       }
     });
-    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 90, fit: true, padding: 40 }).run();
+    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 90, fit: true, padding: 40 }).run();
+  }
+
+  function markCrossCluster() {
+    const clusterOf = (node) => node.ancestors(".box-cluster").first().id() || "";
+    cy.edges().forEach((edge) => {
+      edge.toggleClass("cross-cluster", clusterOf(edge.source()) !== clusterOf(edge.target()));
+    });
   }
 
   function showStatus(html, kind, id) {
@@ -282,6 +299,7 @@
       window.meshGraph.cy = cy;
     }
     lastDocument = documentJson;
+    markCrossCluster();
     applyExpressions();
     const empty = emptyMessage(documentJson);
     showStatus(empty, "info");
