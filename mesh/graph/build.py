@@ -16,21 +16,13 @@ from typing import Any
 
 from mesh.graph.model import EGRESS_CLUSTERS, Edge, Node, TrafficMap, ok
 from mesh.graph.options import GraphOptions
+from mesh.graph.queries import GB_MSG
 from mesh.prometheus.client import Sample
 
-REQUIRED = (
-    "source_workload_namespace",
-    "source_workload",
-    "source_canonical_service",
-    "source_canonical_revision",
-    "destination_service_namespace",
-    "destination_service",
-    "destination_service_name",
-    "destination_workload_namespace",
-    "destination_workload",
-    "destination_canonical_service",
-    "destination_canonical_revision",
-)
+# The labels the clean-up reads about both ends, in one order: the group-by of gRPC message
+# queries (source_cluster, ..., destination_canonical_revision).
+ENDS_LABELS = tuple(GB_MSG.split(","))
+REQUIRED = tuple(n for n in ENDS_LABELS if n not in ("source_cluster", "destination_cluster"))
 EGRESS_GATEWAY = "istio-egressgateway.istio-system.svc.cluster.local"
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+(:\d+)?$")
 
@@ -160,22 +152,7 @@ def apply_traffic(
 
 Ends = tuple[str, str, str, str, str, str, str]
 
-# The labels the clean-up reads, in one order: a sample is decided by their values alone.
-ENDS_LABELS = (
-    "source_cluster",
-    "source_workload_namespace",
-    "source_workload",
-    "source_canonical_service",
-    "source_canonical_revision",
-    "destination_cluster",
-    "destination_service_namespace",
-    "destination_service",
-    "destination_service_name",
-    "destination_workload_namespace",
-    "destination_workload",
-    "destination_canonical_service",
-    "destination_canonical_revision",
-)
+# A sample is decided by the values of these labels alone.
 SAMPLE_LABELS = (
     *ENDS_LABELS,
     "request_protocol",
