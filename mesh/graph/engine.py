@@ -28,6 +28,7 @@ from mesh.graph.appenders import (
     security_policy,
     service_entry,
     throughput,
+    workload_entry,
 )
 from mesh.graph.model import TrafficMap
 from mesh.graph.objects import ObjectLister
@@ -50,6 +51,7 @@ QueryFn = Callable[[str], list[Sample]]
 NAMESPACE_APPENDERS = (
     ("serviceEntry", service_entry.apply),
     ("deadNode", dead_node.apply),
+    ("workloadEntry", workload_entry.apply),
     ("responseTime", response_time.apply),
     ("securityPolicy", security_policy.apply),
     ("throughput", throughput.apply),

@@ -177,6 +177,7 @@ BADGES = (
     ("hasRequestRouting", "Request routing"),
     ("hasRequestTimeout", "Request timeout"),
     ("isGateway", "Gateway"),
+    ("hasWorkloadEntry", "Workload entry"),
     ("isServiceEntry", "Service entry"),
     ("isOutOfMesh", "Missing sidecar"),
     ("isDead", "No pods"),

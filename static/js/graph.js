@@ -24,7 +24,7 @@
   const BADGES = [
     ["hasCB", "⚡"], ["hasVS", "⇄"], ["hasFaultInjection", "⚠"], ["hasTrafficShifting", "⇶"],
     ["hasTCPTrafficShifting", "⇶"], ["hasMirroring", "⎇"], ["hasRequestTimeout", "◷"],
-    ["isGateway", "⬡"], ["isOutOfMesh", "✗"],
+    ["isGateway", "⬡"], ["hasWorkloadEntry", "▣"], ["isOutOfMesh", "✗"],
   ];
   // Kiali's default request tolerances: [degraded %, failure %].
   const TOLERANCE = { server: [0, 10], client: [10, 20], grpc: [0, 10] };
