@@ -110,11 +110,7 @@ def protocol_of(metric: str) -> tuple[str, bool]:
     return "", True
 
 
-def response_code(labels: Mapping[str, str], protocol: str) -> str:
-    return _code(labels["response_code"], labels.get("grpc_response_status"), protocol)
-
-
-@functools.cache
+@functools.lru_cache(maxsize=512)  # codes come from telemetry: bounded
 def traffic_names(protocol: str, code: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str]:
     """graph.md 4.8's table for one protocol and code: (source rate, destination rates,
     edge rates, response code). A graph has a handful of codes and thousands of samples."""
