@@ -2,6 +2,12 @@
 Prometheus. Prints figures; asserts nothing about time (targets: build < 500 ms, peak memory
 < 300 MB, total within 1.2x of the queries' own time).
 
+The endpoint and its own queries sent straight to Prometheus are timed alternately, twice:
+sharing this machine's two cores with Prometheus (whose 12 queries take about 1.5 cores
+for their whole run, so every millisecond of console CPU slows them down), and with
+Prometheus and the console on a core each, as when they are deployed apart. Each line
+gives the CPU a call costs both processes, which bounds what the wall time can be.
+
 Run with: .venv/bin/pytest tests/bench/test_graph_bench.py -s -p no:cacheprovider
 """
 
