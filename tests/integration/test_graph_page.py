@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -39,10 +40,38 @@ def wait_for_demo_traffic(prometheus_url: str) -> None:
         )
 
 
+def wait_for_graph_traffic(client) -> None:
+    """Until the console's own graph holds order-management-v2's successes and 503s: its
+    window is capped by the namespace's age, and these clusters may be seconds old."""
+    target = hash_id("wl_east_ecommerce_order-management-v2")
+    deadline = time.monotonic() + 90
+    while True:
+        response = client.get(
+            "/api/namespaces/graph",
+            {
+                "namespaces": "ecommerce",
+                "graphType": "workload",
+                "duration": "60s",
+                "appenders": "",
+            },
+        )
+        rates = [
+            e["data"]["traffic"].get("rates", {})
+            for e in response.json()["elements"]["edges"]
+            if e["data"]["target"] == target and e["data"]["traffic"]["protocol"] == "http"
+        ]
+        if any("http5xx" in r and float(r["http"]) > float(r["http5xx"]) for r in rates):
+            return
+        assert time.monotonic() < deadline, f"no traffic into order-management-v2: {rates}"
+        time.sleep(2)
+
+
 @pytest.fixture
-def demo_console(demo_mesh, east_cluster, prometheus_server, console_on):
+def demo_console(demo_mesh, east_cluster, prometheus_server, console_on, client):
     wait_for_demo_traffic(prometheus_server.url)
-    return console_on(east_cluster, config=prometheus_config(prometheus_server.url))
+    config = console_on(east_cluster, config=prometheus_config(prometheus_server.url))
+    wait_for_graph_traffic(client)
+    return config
 
 
 def graph_config(response) -> dict:  # type: ignore[type-arg]
@@ -175,6 +204,7 @@ def test_the_panel_reads_the_graph_on_screen_without_asking_prometheus_again(
 ):
     wait_for_demo_traffic(prometheus_server.url)
     console_on(east_cluster, config=prometheus_config(prometheus_server.url))
+    wait_for_graph_traffic(client)
     page = {"namespaces": "ecommerce", "duration": "60"}
     config = graph_config(client.get("/graph/", page))
     graph = client.get(config["apiUrl"], config["apiParams"])
