@@ -25,7 +25,7 @@ def ok_version(value: str | None) -> bool:
     return ok(value) and value != "latest"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     id: str
     node_type: str  # app | workload | service | unknown | aggregate
@@ -54,7 +54,7 @@ class Node:
             self.dest_services.setdefault(entry, entry)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Edge:
     source: str
     dest: str
