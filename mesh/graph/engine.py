@@ -186,15 +186,20 @@ class GraphDocument:
 def graph_document(request: GraphRequest, query: QueryFn) -> GraphDocument:
     """Kiali's cytoscape JSON for the request, encoded.
 
-    orjson encodes the few megabytes of a big graph about ten times faster than the
-    standard library; the document holds only strings, ints, bools, None and containers,
-    so both give the same JSON.
+    orjson encodes the few megabytes of a big graph about eight times faster than the
+    standard library. Every key the graph writes is a string; should one not be (health data
+    comes from a cache), the document is encoded again accepting such keys, as the
+    standard library would, rather than failing.
     """
     hold = Hold()
     try:
         tmap = build_graph(request, query)
         elements = to_json(tmap, request.opts)
-        return GraphDocument(orjson.dumps(elements), tmap, elements, hold)
+        try:
+            body = orjson.dumps(elements)
+        except orjson.JSONEncodeError:
+            body = orjson.dumps(elements, option=orjson.OPT_NON_STR_KEYS)
+        return GraphDocument(body, tmap, elements, hold)
     except BaseException:
         hold.release()
         raise

@@ -10,6 +10,7 @@ import pytest
 
 from mesh.api.graph import GraphResponse
 from mesh.gc_pause import Hold, gc_paused
+from mesh.graph import engine
 from mesh.graph.build import EGRESS_GATEWAY, TrafficBuilder, cleanup_ends
 from mesh.graph.engine import GraphDocument
 from mesh.graph.model import TrafficMap
@@ -160,3 +161,15 @@ def test_the_graph_response_lets_the_graph_go_when_closed():
     assert not gc.isenabled()
     response.close()
     assert document.traffic_map is None and gc.isenabled()
+
+
+def test_a_document_with_a_key_that_is_no_string_still_encodes(monkeypatch):
+    opts = options()
+    request = engine.GraphRequest(opts, {"shop": opts.duration}, frozenset({("c1", "shop")}))
+    monkeypatch.setattr(engine, "to_json", lambda tmap, opts: {"elements": {200: "ok"}})
+    document = engine.graph_document(request, lambda text: [])
+    try:
+        assert document.body == b'{"elements":{"200":"ok"}}'
+    finally:
+        document.release()
+    assert gc.isenabled()
