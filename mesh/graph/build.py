@@ -12,7 +12,6 @@ import functools
 import operator
 import re
 from collections.abc import Iterable, Mapping, Set
-from typing import Any
 
 from mesh.graph.model import EGRESS_CLUSTERS, Edge, Node, TrafficMap, ok
 from mesh.graph.options import GraphOptions
@@ -299,9 +298,7 @@ class TrafficBuilder:
 
     def prepare(self, metric: str, samples: Iterable[Sample]) -> Prepared:
         """(label values, value) per sample, with a route known for every label set."""
-        routes = self._routes.get(metric)
-        if routes is None:
-            routes = self._routes.setdefault(metric, {})
+        routes = self._routes.setdefault(metric, {})
         protocol, is_request = protocol_of(metric)
         opts, waypoints = self.opts, self.waypoints
         get_values = _label_values
@@ -314,9 +311,7 @@ class TrafficBuilder:
         return prepared
 
     def apply(self, metric: str, prepared: Prepared) -> None:
-        seen = self._seen.get(metric)
-        if seen is None:
-            seen = self._seen[metric] = set()
+        seen = self._seen.setdefault(metric, set())
         routes = self._routes[metric]
         add_one = self._add_one
         for raw, value in prepared:
@@ -340,13 +335,7 @@ class TrafficBuilder:
     def _add_one(self, resolved: Route, value: float) -> None:
         """graph.md 4.6-4.8 for the first sample of a label set."""
         protocol, src, dst, code, flags, host, key = resolved
-        nodes = self._nodes
-        source = nodes.get(src, _MISSING)
-        if source is _MISSING:
-            source = self._node(src)
-        dest = nodes.get(dst, _MISSING)
-        if dest is _MISSING:
-            dest = self._node(dst)
+        source, dest = self._node(src), self._node(dst)
         if source is None or dest is None:
             return
         opts, waypoints = self.opts, self.waypoints
@@ -424,7 +413,6 @@ def route(
 
 
 _required = operator.itemgetter(*_REQUIRED_AT)
-_MISSING: Any = object()
 
 
 def _label_values(labels: Mapping[str, str]) -> RawLabels:

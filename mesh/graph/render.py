@@ -63,12 +63,6 @@ def format_rate(value: float) -> str:
     return f"{value:.{precision}f}"
 
 
-def format_percent(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf"
-    return f"{value:.1f}"
-
-
 def _node_traffic(node: Node) -> list[dict[str, Any]]:
     traffic = []
     for protocol, names in NODE_RATES.items():

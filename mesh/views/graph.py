@@ -24,7 +24,7 @@ from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import PageScope, page_scope
 from mesh.api.graph import graph_owner, graph_request_for
-from mesh.graph.appenders.response_time import attach, response_times
+from mesh.graph.appenders.response_time import response_times
 from mesh.graph.engine import build_graph, prometheus_query
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
 from mesh.graph.recent import RECENT, graph_key
@@ -368,19 +368,16 @@ def _graph_document(
     client = prometheus_for(request)
     try:
         query = prometheus_query(client, opts.query_time)
-        if found is None:
+        if owner is None or found is None:
             tmap = build_graph(graph_request, query)
             if owner:
                 RECENT.remember(owner, key, tmap, has_times=True)
-        else:
+        else:  # kept, without response times yet
             tmap = found[0]
             times = response_times(
                 opts, graph_request.windows, query, graph_request.scope, graph_request.ambient
             )
-            if owner:
-                RECENT.remember_times(owner, key, times)
-            else:
-                attach(tmap, times)
+            RECENT.remember_times(owner, key, times)
     finally:
         client.close()
     return to_json(tmap, opts)
