@@ -88,9 +88,13 @@ class RecentGraphs:
                 entry.has_times = True
 
     def remember_times(self, owner: str, key: Hashable, times: Mapping[EdgeKey, float]) -> None:
+        """Times for the session's graph; they never replace another graph the session
+        holds (a node graph's times request names no node)."""
         with self._lock:
-            entry = self._entry(owner, key, create=True)
-            assert entry is not None
+            held = self._entries.get(owner)
+            entry = self._entry(owner, key, create=held is None or held.key == key)
+            if entry is None:
+                return
             entry.times = times
             if entry.tmap is not None and not entry.has_times:
                 attach(entry.tmap, times)

@@ -65,3 +65,12 @@ def test_one_graph_per_session_few_sessions_and_an_idle_timeout():
     assert recent.find("s1", key(duration="5m")) is not None
     now[0] = 601.0
     assert recent.find("s3", key()) is None
+
+
+def test_times_for_another_graph_leave_the_kept_one_alone():
+    recent = RecentGraphs()
+    tmap = one_edge_map()
+    recent.remember("s1", key(), tmap, has_times=False)
+    recent.remember_times("s1", key(duration="5m"), {("a", "b", "http"): 9.0})
+    assert recent.find("s1", key()) == (tmap, False)
+    assert "responseTime" not in tmap.edge("a", "b", "http").meta  # type: ignore[union-attr]
