@@ -294,21 +294,18 @@ class TrafficBuilder:
 
     def add(self, metric: str, samples: Iterable[Sample]) -> None:
         """One query's result vector."""
-        self.apply(metric, self.prepare(metric, samples))
+        self.apply(metric, self.prepare(metric, sample_values(samples)))
 
-    def prepare(self, metric: str, samples: Iterable[Sample]) -> Prepared:
-        """(label values, value) per sample, with a route known for every label set."""
+    def prepare(self, metric: str, values: Prepared) -> Prepared:
+        """Make sure a route is known for every label set of one answer: (values of
+        SAMPLE_LABELS, sample value) pairs, as PrometheusClient.query_values reads them."""
         routes = self._routes.setdefault(metric, {})
         protocol, is_request = protocol_of(metric)
         opts, waypoints = self.opts, self.waypoints
-        get_values = _label_values
-        prepared = []
-        for sample in samples:
-            raw = get_values(sample[0])
+        for raw, _ in values:
             if raw not in routes:
                 routes[raw] = route(metric, protocol, is_request, raw, opts, waypoints)
-            prepared.append((raw, sample[1]))
-        return prepared
+        return values
 
     def apply(self, metric: str, prepared: Prepared) -> None:
         seen = self._seen.setdefault(metric, set())
@@ -415,8 +412,9 @@ def route(
 _required = operator.itemgetter(*_REQUIRED_AT)
 
 
-def _label_values(labels: Mapping[str, str]) -> RawLabels:
-    return tuple(map(labels.get, SAMPLE_LABELS))
+def sample_values(samples: Iterable[Sample]) -> Prepared:
+    """Samples as `prepare` takes them: (values of SAMPLE_LABELS, sample value) pairs."""
+    return [(tuple(map(s[0].get, SAMPLE_LABELS)), s[1]) for s in samples]
 
 
 def _first(edge: Edge, key: tuple[object, ...]) -> bool:

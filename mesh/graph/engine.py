@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
+import msgspec
 
 from mesh.gc_pause import Hold, gc_paused
 from mesh.graph import build
@@ -42,11 +42,12 @@ from mesh.graph.queries import (
     traffic_queries,
 )
 from mesh.graph.render import to_json
-from mesh.prometheus.client import PrometheusClient, Sample
+from mesh.prometheus.client import LabelValues, PrometheusClient, Sample
 
 log = logging.getLogger(__name__)
 
 QueryFn = Callable[[str], list[Sample]]
+LabelQueryFn = Callable[[str, tuple[str, ...]], list[tuple[LabelValues, float]]]
 
 NAMESPACE_APPENDERS = (
     ("serviceEntry", service_entry.apply),
@@ -96,23 +97,47 @@ def plan(request: GraphRequest) -> list[TrafficQuery]:
     return [q for g in request.groups for q in traffic_queries(opts, g, request.scope)]
 
 
-def prometheus_query(client: PrometheusClient, query_time: int) -> QueryFn:
-    at = datetime.fromtimestamp(query_time)
+class PrometheusQuery:
+    """A graph's queries to one Prometheus at the graph's instant: samples for the
+    appenders, and for the traffic queries only the label values the build reads."""
 
-    def query(text: str) -> list[Sample]:
-        return client.query(text, at)
+    def __init__(self, client: PrometheusClient, query_time: int) -> None:
+        self._client = client
+        self._at = datetime.fromtimestamp(query_time)
 
-    return query
+    def __call__(self, text: str) -> list[Sample]:
+        return self._client.query(text, self._at)
+
+    def label_values(self, text: str, names: tuple[str, ...]) -> list[tuple[LabelValues, float]]:
+        return self._client.query_values(text, names, self._at)
+
+
+def prometheus_query(client: PrometheusClient, query_time: int) -> PrometheusQuery:
+    return PrometheusQuery(client, query_time)
+
+
+def _label_values(query: QueryFn) -> LabelQueryFn:
+    """The query's fast path to label values, or (canned answers in tests) one reading them
+    from its samples, with the same result."""
+    fast = getattr(query, "label_values", None)
+    if fast is not None:
+        return fast
+
+    def from_samples(text: str, names: tuple[str, ...]) -> list[tuple[LabelValues, float]]:
+        return [(tuple(map(s.labels.get, names)), s.value) for s in query(text)]
+
+    return from_samples
 
 
 def build_traffic(request: GraphRequest, query: QueryFn) -> TrafficMap:
-    """Telemetry only: the traffic queries, run concurrently, each answer prepared in the
-    thread that fetched it and added to the map in query order."""
+    """Telemetry only: the traffic queries, run concurrently, each answer decoded and
+    prepared in the thread that fetched it and added to the map in query order."""
     tmap = TrafficMap()
     builder = build.TrafficBuilder(tmap, request.opts)
+    values = _label_values(query)
 
     def fetch(item: TrafficQuery) -> build.Prepared:
-        return builder.prepare(item.metric, query(item.text))
+        return builder.prepare(item.metric, values(item.text, build.SAMPLE_LABELS))
 
     for item, prepared in run_in_order(plan(request), fetch):
         builder.apply(item.metric, prepared)
@@ -183,22 +208,21 @@ class GraphDocument:
         self._hold.release()
 
 
+_ENCODER = msgspec.json.Encoder()
+
+
 def graph_document(request: GraphRequest, query: QueryFn) -> GraphDocument:
     """Kiali's cytoscape JSON for the request, encoded.
 
-    orjson encodes the few megabytes of a big graph about eight times faster than the
-    standard library. Every key the graph writes is a string; should one not be (health data
-    comes from a cache), the document is encoded again accepting such keys, as the
-    standard library would, rather than failing.
+    msgspec encodes the few megabytes of a big graph about eight times faster than the
+    standard library, and like it writes a number key (health data comes from a cache) as
+    a string instead of failing.
     """
     hold = Hold()
     try:
         tmap = build_graph(request, query)
         elements = to_json(tmap, request.opts)
-        try:
-            body = orjson.dumps(elements)
-        except orjson.JSONEncodeError:
-            body = orjson.dumps(elements, option=orjson.OPT_NON_STR_KEYS)
+        body = _ENCODER.encode(elements)
         return GraphDocument(body, tmap, elements, hold)
     except BaseException:
         hold.release()

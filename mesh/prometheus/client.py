@@ -11,6 +11,7 @@ picked up without a restart, as upstream does.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import ssl
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import orjson
+import msgspec
 import requests
 import urllib3.exceptions
 import yaml
@@ -46,6 +47,9 @@ class Sample(NamedTuple):
     timestamp: float = 0.0
 
 
+LabelValues = tuple[str | None, ...]  # the values of some label names, None where absent
+
+
 @dataclass(frozen=True)
 class Series:
     labels: dict[str, str]
@@ -56,6 +60,37 @@ class Series:
 class PrometheusSettings:
     scrape_interval: float  # seconds
     retention_period: float  # seconds
+
+
+class _Data(msgspec.Struct, gc=False):
+    resultType: str
+    result: msgspec.Raw  # decoded once its type is known
+
+
+class _Envelope(msgspec.Struct, gc=False):
+    """Prometheus' API answer, with `data` left undecoded until its result type is read."""
+
+    status: str = ""
+    data: _Data | None = None
+    errorType: str = ""  # Prometheus' field name
+    error: str = ""
+
+
+_ENVELOPE_DECODER = msgspec.json.Decoder(_Envelope)
+
+
+@functools.lru_cache(maxsize=16)  # a handful of label sets, fixed in code
+def _vector_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder[list[Any]]:
+    """A decoder of an instant vector's result list that keeps only `names`. Fields are
+    named l0, l1...: label names need not be Python identifiers (`class` is a valid one)."""
+    labels = msgspec.defstruct(
+        "Labels",
+        [(f"l{i}", str | None, None) for i in range(len(names))],
+        rename={f"l{i}": name for i, name in enumerate(names)},
+        gc=False,
+    )
+    item = msgspec.defstruct("Item", [("metric", labels), ("value", tuple[float, str])], gc=False)
+    return msgspec.json.Decoder(list[item])  # type: ignore[valid-type]
 
 
 class _ServiceAuth(requests.auth.AuthBase):
@@ -202,8 +237,10 @@ class PrometheusClient:
         params: Mapping[str, Any] | Sequence[tuple[str, str]],
         *,
         post: bool = True,
+        loads: Callable[[bytes], Any] = msgspec.json.decode,
     ) -> Any:
-        """Send the request; queries go by POST first (long PromQL), like Prometheus' Go client."""
+        """Send the request; queries go by POST first (long PromQL), like Prometheus' Go client.
+        `loads` turns a JSON body into the envelope (a dict, or a struct with its fields)."""
         url = f"{self._base}{path}"
         try:
             response = self._send("POST" if post else "GET", url, params)
@@ -211,7 +248,7 @@ class PrometheusClient:
                 response.close()
                 response = self._send("GET", url, params)
             with response:
-                return self._decode(response)
+                return self._decode(response, loads)
         except PrometheusError:
             raise
         except ConfigError as exc:
@@ -246,11 +283,13 @@ class PrometheusClient:
             return f"Prometheus at {self._where} did not answer within {self._timeout:g}s"
         if isinstance(exc, requests.ConnectionError):
             return f"cannot connect to Prometheus at {self._where}"
+        if isinstance(exc, msgspec.ValidationError):
+            return f"Prometheus at {self._where} sent an unexpected answer ({str(exc)[:200]})"
         if isinstance(exc, ValueError | json.JSONDecodeError):
             return f"Prometheus at {self._where} sent an answer that is not valid JSON"
         return f"request to Prometheus at {self._where} failed ({type(exc).__name__})"
 
-    def _decode(self, response: requests.Response) -> Any:
+    def _decode(self, response: requests.Response, loads: Callable[[bytes], Any]) -> Any:
         status = response.status_code
         if status == 401:
             what = (
@@ -263,9 +302,11 @@ class PrometheusClient:
             raise PrometheusError(f"Prometheus at {self._where} denied access (HTTP 403 Forbidden)")
         body: Any = None
         if "json" in response.headers.get("Content-Type", ""):
-            # orjson: a graph's answers are megabytes, and their decoding is a large share of
-            # its time (about 1.5x faster than the standard library on Prometheus vectors).
-            body = orjson.loads(response.content)
+            # msgspec: a graph's answers are megabytes, and their decoding is a large share of
+            # its time (about twice as fast as the standard library on Prometheus vectors).
+            body = loads(response.content)
+            if isinstance(body, _Envelope):
+                body = msgspec.structs.asdict(body)
         if isinstance(body, dict) and body.get("status") == "error":
             detail = f"{body.get('errorType', 'error')}: {body.get('error', '')}".strip()
             raise PrometheusError(f"Prometheus could not run the query: {detail[:300]}")
@@ -300,6 +341,31 @@ class PrometheusClient:
             Sample(item.get("metric", {}), float(item["value"][1]), float(item["value"][0]))
             for item in result
         ]
+
+    def query_values(
+        self, promql: str, names: tuple[str, ...], at: datetime | None = None
+    ) -> list[tuple[LabelValues, float]]:
+        """An instant vector as (values of `names`, value) pairs, decoded straight from the
+        answer's bytes into those values: a graph reads a fixed set of labels from tens of
+        thousands of series, and decoding every label into dicts and Samples first costs
+        about four times as long. Labels not named are skipped; absent ones read as None."""
+        if not self.config.enabled:
+            return []
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = repr(_seconds(at))
+        data = self._call(
+            "/api/v1/query", self._query_params(params), loads=_ENVELOPE_DECODER.decode
+        )
+        if data is None or data.resultType != "vector":
+            kind = "nothing" if data is None else f"a {data.resultType}"
+            raise PrometheusError(f"expected an instant vector, Prometheus returned {kind}")
+        try:
+            items = _vector_decoder(names).decode(data.result)
+        except msgspec.ValidationError as exc:
+            raise PrometheusError(self._reason(exc)) from None
+        astuple = msgspec.structs.astuple
+        return [(astuple(item.metric), float(item.value[1])) for item in items]
 
     def query_range(
         self,

@@ -176,6 +176,29 @@ def test_plain_http_queries_and_label_values(prometheus_server: RunningPrometheu
     ]
 
 
+def test_label_values_of_a_vector_match_its_samples(prometheus_server: RunningPrometheus) -> None:
+    client = client_for(prometheus_server.url)
+    text = "sum(istio_requests_total) by (reporter, source_cluster, destination_workload)"
+    # "class" is a valid label name, though not a Python identifier; no series has it
+    names = ("destination_workload", "class", "reporter")
+    pairs = client.query_values(text, names)
+    expected = [(tuple(map(s.labels.get, names)), s.value) for s in client.query(text)]
+    assert pairs and sorted(pairs, key=str) == sorted(expected, key=str)
+    assert {values[1] for values, _ in pairs} == {None}
+    labelled = 'label_replace(vector(2.5), "class", "x", "", "")'
+    assert client.query_values(labelled, ("class", "job")) == [(("x", None), 2.5)]
+
+
+def test_label_values_want_an_instant_vector(prometheus_server: RunningPrometheus) -> None:
+    client = client_for(prometheus_server.url)
+    with pytest.raises(
+        PrometheusError, match="expected an instant vector, Prometheus returned a scalar"
+    ):
+        client.query_values("scalar(vector(1))", ("job",))
+    with pytest.raises(PrometheusError, match=r"could not run the query: bad_data: .*parse error"):
+        client.query_values("sum(", ("job",))
+
+
 def test_range_queries_return_series(prometheus_server: RunningPrometheus) -> None:
     client = client_for(prometheus_server.url)
     now = time.time()
@@ -447,6 +470,39 @@ def test_a_failing_gateway_in_front_of_prometheus_gives_its_status(httpserver: A
     with pytest.raises(PrometheusError) as caught:
         client_for(httpserver.url_for("/").rstrip("/")).query("up")
     assert str(caught.value).endswith("answered HTTP 502 BAD GATEWAY")
+
+
+NOT_JSON = "{not json"
+NOT_AN_ENVELOPE = '["success"]'
+A_NUMBER_LABEL = (
+    '{"status":"success","data":{"resultType":"vector","result":'
+    '[{"metric":{"job":7},"value":[1,"1"]}]}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("reader", "body", "reason"),
+    [
+        ("query", NOT_JSON, "sent an answer that is not valid JSON"),
+        ("query_values", NOT_JSON, "sent an answer that is not valid JSON"),
+        ("query", NOT_AN_ENVELOPE, "sent an unexpected answer"),
+        ("query_values", NOT_AN_ENVELOPE, "sent an unexpected answer"),
+        ("query_values", A_NUMBER_LABEL, "unexpected answer (Expected `str | null`, got `int`"),
+    ],
+)
+def test_a_garbled_answer_is_a_clear_error(
+    httpserver: Any, reader: str, body: str, reason: str
+) -> None:
+    httpserver.expect_request("/api/v1/query").respond_with_data(
+        body, content_type="application/json"
+    )
+    client = client_for(httpserver.url_for("/").rstrip("/"))
+    with pytest.raises(PrometheusError) as caught:
+        if reader == "query":
+            client.query("up")
+        else:
+            client.query_values("up", ("job",))
+    assert reason in str(caught.value)
 
 
 def test_forbidden_is_a_clear_error(httpserver: Any) -> None:

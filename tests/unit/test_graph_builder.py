@@ -11,7 +11,7 @@ import pytest
 from mesh.api.graph import GraphResponse
 from mesh.gc_pause import Hold, gc_paused
 from mesh.graph import engine
-from mesh.graph.build import EGRESS_GATEWAY, TrafficBuilder, cleanup_ends
+from mesh.graph.build import EGRESS_GATEWAY, TrafficBuilder, cleanup_ends, sample_values
 from mesh.graph.engine import GraphDocument
 from mesh.graph.model import TrafficMap
 from mesh.graph.options import parse_options
@@ -71,7 +71,7 @@ def test_answers_prepared_out_of_order_apply_in_query_order():
     prepared: dict[int, object] = {}
 
     def prepare(index: int) -> None:
-        prepared[index] = builder.prepare(METRIC, answers[index])
+        prepared[index] = builder.prepare(METRIC, sample_values(answers[index]))
 
     workers = [threading.Thread(target=prepare, args=(i,)) for i in (1, 0)]
     for worker in workers:
