@@ -367,11 +367,64 @@ class ValidationFlags:
     skip_wildcard_gateway_hosts: bool = False
 
 
+# What the graph's traffic selector offers per protocol (the graph API's rate options).
+GRAPH_TRAFFIC_CHOICES = {
+    "http": ("none", "requests"),
+    "grpc": ("none", "requests", "sent", "received", "total"),
+    "tcp": ("none", "sent", "received", "total"),
+    "ambient": ("none", "total", "waypoint", "ztunnel"),
+}
+
+
+@dataclass(frozen=True)
+class GraphExpression:
+    """A preset of the graph's Find or Hide box."""
+
+    description: str = ""
+    expression: str = ""
+    auto_select: bool = False
+
+
+def _find_presets() -> list[GraphExpression]:
+    return [
+        GraphExpression("Find: slow edges (> 1s)", "rt > 1000"),
+        GraphExpression("Find: unhealthy nodes", "! healthy"),
+        GraphExpression("Find: unknown nodes", "name = unknown"),
+        GraphExpression("Find: the two highest-ranked nodes", "rank <= 2"),
+    ]
+
+
+def _hide_presets() -> list[GraphExpression]:
+    return [
+        GraphExpression("Hide: healthy nodes", "healthy"),
+        GraphExpression("Hide: unknown nodes", "name = unknown"),
+        GraphExpression("Hide: nodes ranked below the top two", "rank > 2"),
+    ]
+
+
+@dataclass(frozen=True)
+class GraphTraffic:
+    """The traffic selector's initial choice per protocol."""
+
+    http: str = "requests"
+    grpc: str = "requests"
+    tcp: str = "sent"
+    ambient: str = "total"
+
+
+@dataclass(frozen=True)
+class GraphUiDefaults:
+    find_options: list[GraphExpression] = field(default_factory=_find_presets)
+    hide_options: list[GraphExpression] = field(default_factory=_hide_presets)
+    traffic: GraphTraffic = field(default_factory=GraphTraffic)
+
+
 @dataclass(frozen=True)
 class UiDefaults:
     refresh_interval: str = "1m"
     metrics_per_refresh: str = "1m"
     namespaces: list[str] = field(default_factory=list)
+    graph: GraphUiDefaults = field(default_factory=GraphUiDefaults)
 
 
 @dataclass(frozen=True)
@@ -551,6 +604,13 @@ def _check(config: KialiConfig) -> None:
             raise _KeyError(
                 f"external_services.{name}.auth.type",
                 f"unknown type {auth.type!r}; use one of {', '.join(AUTH_TYPES)}",
+            )
+    traffic = config.kiali_feature_flags.ui_defaults.graph.traffic
+    for protocol, choices in GRAPH_TRAFFIC_CHOICES.items():
+        if getattr(traffic, protocol) not in choices:
+            raise _KeyError(
+                f"kiali_feature_flags.ui_defaults.graph.traffic.{protocol}",
+                f"must be one of {', '.join(choices)}",
             )
     if config.external_services.tracing.provider not in ("jaeger", "tempo"):
         raise _KeyError("external_services.tracing.provider", "must be jaeger or tempo")

@@ -13,14 +13,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kiali_site.config import GRAPH_TRAFFIC_CHOICES
 from mesh.prometheus.client import parse_duration
 
 GRAPH_TYPES = ("app", "versionedApp", "workload", "service")
 BOX_BY = ("app", "cluster", "namespace")
-RATE_HTTP = ("none", "requests")
-RATE_GRPC = ("none", "requests", "sent", "received", "total")
-RATE_TCP = ("none", "sent", "received", "total")
-AMBIENT_TRAFFIC = ("none", "total", "waypoint", "ztunnel")
+RATE_HTTP = GRAPH_TRAFFIC_CHOICES["http"]
+RATE_GRPC = GRAPH_TRAFFIC_CHOICES["grpc"]
+RATE_TCP = GRAPH_TRAFFIC_CHOICES["tcp"]
+AMBIENT_TRAFFIC = GRAPH_TRAFFIC_CHOICES["ambient"]
 RESPONSE_TIMES = ("avg", "50", "95", "99")
 THROUGHPUT_TYPES = ("request", "response")
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from kiali_site.access import namespace_for
+from kiali_site.config import GRAPH_TRAFFIC_CHOICES, GraphTraffic, GraphUiDefaults
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import PageScope, page_scope
@@ -55,6 +57,38 @@ EDGE_LABELS = (
     ("throughput", "Throughput"),
 )
 RESPONSE_TIMES = (("avg", "Average"), ("50", "Median"), ("95", "95th pct"), ("99", "99th pct"))
+# The traffic selector: (query-string name, protocol, label, labelled choices), as the API
+# names the rates; the first choice of each is "none".
+TRAFFIC_CHOICE_LABELS = {
+    "none": "None",
+    "requests": "Requests",
+    "sent": "Sent",
+    "received": "Received",
+    "total": "Total",
+    "waypoint": "Waypoint only",
+    "ztunnel": "ztunnel only",
+}
+TRAFFIC = tuple(
+    (
+        name,
+        protocol,
+        label,
+        tuple((c, TRAFFIC_CHOICE_LABELS[c]) for c in GRAPH_TRAFFIC_CHOICES[protocol]),
+    )
+    for name, protocol, label in (
+        ("rateHttp", "http", "HTTP"),
+        ("rateGrpc", "grpc", "gRPC"),
+        ("rateTcp", "tcp", "TCP"),
+        ("ambientTraffic", "ambient", "Ambient"),
+    )
+)
+LAYOUTS = (
+    ("dagre", "Dagre"),
+    ("grid", "Grid"),
+    ("concentric", "Concentric"),
+    ("breadthfirst", "Breadth-first"),
+)
+RANK_BY = (("inbound", "Inbound edges"), ("outbound", "Outbound edges"), ("both", "Both"))
 # Kiali's UI always asks for these; the toggles add the rest.
 BASE_APPENDERS = ("deadNode", "serviceEntry", "meshCheck", "workloadEntry", "istio", "health")
 # The query-string names of GraphView, carried from one graph page to another.
@@ -73,6 +107,13 @@ VIEW_KEYS = (
     "boxByNamespace",
     "find",
     "hide",
+    "rateHttp",
+    "rateGrpc",
+    "rateTcp",
+    "ambientTraffic",
+    "layout",
+    "rank",
+    "rankBy",
 )
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -112,10 +153,22 @@ class GraphView:
     box_namespace: bool = True
     find: str = ""
     hide: str = ""
+    traffic: GraphTraffic = GraphTraffic()
+    layout: str = "dagre"
+    rank: bool = False
+    rank_by: str = "inbound"
 
     @classmethod
-    def from_query(cls, query: QueryDict) -> GraphView:
+    def from_query(cls, query: QueryDict, defaults: GraphTraffic | None = None) -> GraphView:
+        """`defaults` is the configured traffic selector (ui_defaults.graph.traffic)."""
         labels = {x for raw in query.getlist("edges") for x in raw.split(",")}
+        initial = defaults or GraphTraffic()
+        traffic = GraphTraffic(
+            **{
+                protocol: _choice(query.get(name), choices, getattr(initial, protocol))
+                for name, protocol, _label, choices in TRAFFIC
+            }
+        )
         return cls(
             graph_type=_choice(query.get("graphType"), GRAPH_TYPES, "versionedApp"),
             duration=_choice(query.get("duration"), DURATIONS, 600),
@@ -131,6 +184,10 @@ class GraphView:
             box_namespace=_flag(query, "boxByNamespace", True),
             find=query.get("find", "")[:500],
             hide=query.get("hide", "")[:500],
+            traffic=traffic,
+            layout=_choice(query.get("layout"), LAYOUTS, "dagre"),
+            rank=_flag(query, "rank", False),
+            rank_by=_choice(query.get("rankBy"), RANK_BY, "inbound"),
         )
 
     def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
@@ -156,6 +213,10 @@ class GraphView:
             "includeIdleEdges": str(self.idle_edges).lower(),
             "injectServiceNodes": str(self.service_nodes).lower(),
             "responseTime": self.response_time,
+            "rateHttp": self.traffic.http,
+            "rateGrpc": self.traffic.grpc,
+            "rateTcp": self.traffic.tcp,
+            "ambientTraffic": self.traffic.ambient,
         }
         if box_by:
             params["boxBy"] = ",".join(box_by)
@@ -229,30 +290,34 @@ def node_graph_url(view_query: QueryDict, node: Any) -> str | None:
     return f"{url}?{query.urlencode()}"
 
 
-def detail_url(node: Any) -> str | None:
-    """The node's detail page when one exists, else its list page narrowed to it."""
+DETAIL_ROUTES = {"app": "app_detail", "workload": "workload_detail", "service": "service_detail"}
+
+
+def detail_url(node: Any, tab: str = "") -> str | None:
+    """The node's detail page (or one of its tabs); None for nodes that have none."""
     if node.get("isInaccessible"):
         return None
     kind = node.get("nodeType")
-    if kind == "app":
-        names, value, listing = ("application", "app_detail"), node.get("app"), "applications"
-    elif kind == "workload":
-        names, value, listing = ("workload", "workload_detail"), node.get("workload"), "workloads"
-    elif kind == "service":
-        names, value, listing = ("service", "service_detail"), node.get("service"), "services"
-    else:
+    name = node.get(kind) if kind in DETAIL_ROUTES else None
+    if not name or name == "unknown":
         return None
-    cluster = urlencode({"clusterName": node.get("cluster", "")})
-    for name in names:
-        try:
-            return f"{reverse(name, args=[node['namespace'], value])}?{cluster}"
-        except NoReverseMatch:
-            continue
-    query = urlencode({"namespaces": node["namespace"], "clusterName": node.get("cluster", "")})
-    try:
-        return f"{reverse(listing)}?{query}&name={value}"
-    except NoReverseMatch:
-        return None
+    url = reverse(DETAIL_ROUTES[kind], args=[node.get("cluster", ""), node["namespace"], name])
+    return f"{url}?{urlencode({'tab': tab})}" if tab else url
+
+
+def _detail_templates() -> dict[str, str]:
+    """Detail URLs per node type with placeholders, for the graph's context menu: the
+    script fills in each node's cluster, namespace and name (URL-encoded)."""
+    args = ["__CLUSTER__", "__NAMESPACE__", "__NAME__"]
+    return {kind: reverse(route, args=args) for kind, route in DETAIL_ROUTES.items()}
+
+
+def _ui_graph() -> GraphUiDefaults:
+    return settings.KIALI.kiali_feature_flags.ui_defaults.graph
+
+
+def _view(query: QueryDict) -> GraphView:
+    return GraphView.from_query(query, _ui_graph().traffic)
 
 
 def _page_config(
@@ -285,6 +350,28 @@ def _page_config(
         "duration": view.duration,
         "idleNodes": view.idle_nodes,
         "idleNodesUrl": _with(request.GET, idleNodes="true"),
+        "layout": view.layout,
+        "rank": view.rank,
+        "rankBy": view.rank_by,
+        "detailUrls": _detail_templates(),
+        "nodeGraphUrls": _node_graph_templates(request.GET),
+    }
+
+
+def _node_graph_templates(query: QueryDict) -> dict[str, str]:
+    """Node-graph URLs per node type with placeholders, carrying the page's view options."""
+    view = QueryDict(mutable=True)
+    for key in VIEW_KEYS:
+        if key in query:
+            view.setlist(key, query.getlist(key))
+    view["clusterName"] = "__CLUSTER__"
+    suffix = f"?{view.urlencode()}"
+    ns, name = "__NAMESPACE__", "__NAME__"
+    return {
+        "app": reverse("graph-node", args=[ns, "applications", name]) + suffix,
+        "appVersion": reverse("graph-node-app-version", args=[ns, name, "__VERSION__"]) + suffix,
+        "workload": reverse("graph-node", args=[ns, "workloads", name]) + suffix,
+        "service": reverse("graph-node", args=[ns, "services", name]) + suffix,
     }
 
 
@@ -304,7 +391,7 @@ def _render(request: MeshRequest, focus: NodeFocus | None) -> HttpResponse:
     scope = page_scope(request)
     if focus is not None and focus.namespace not in scope.namespace_names:
         raise PermissionDenied(f"Namespace {focus.namespace} is not accessible.")
-    view = GraphView.from_query(request.GET)
+    view = _view(request.GET)
     has_graph = bool(scope.selected) or focus is not None
     context = {
         "scope": scope,
@@ -316,6 +403,14 @@ def _render(request: MeshRequest, focus: NodeFocus | None) -> HttpResponse:
         "refresh_choices": REFRESH,
         "edge_label_choices": EDGE_LABELS,
         "response_time_choices": RESPONSE_TIMES,
+        "traffic_choices": [
+            (name, label, choices, getattr(view.traffic, protocol))
+            for name, protocol, label, choices in TRAFFIC
+        ],
+        "layouts": LAYOUTS,
+        "rank_by_choices": RANK_BY,
+        "find_presets": _ui_graph().find_options,
+        "hide_presets": _ui_graph().hide_options,
         "graph_config": _page_config(request, view, scope, focus) if has_graph else None,
         "full_graph_url": _full_graph_url(request, focus),
     }
@@ -398,7 +493,7 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
     kind = request.GET.get("kind", "node")
     namespace_for(request, cluster, namespace)
     focus = NodeFocus.from_token(request.GET.get("focus", ""))
-    view = GraphView.from_query(request.GET)
+    view = _view(request.GET)
     scope = page_scope(request)
     namespaces = [focus.namespace] if focus else (scope.selected or [namespace])
     params = view.api_params(namespaces, node_graph=focus is not None)

@@ -141,7 +141,28 @@
       const marks = BADGES.filter(([key]) => d[key]).map(([, mark]) => mark).join(" ");
       if (marks) label = marks + " " + label;
     }
+    if (config.rank && d.rank !== undefined) label += "\nrank " + d.rank;
     return label;
+  }
+
+  // ---- rank ----------------------------------------------------------------------------
+  // Each node's rank by how many edges come in, go out, or both (config.rankBy): 1 for the
+  // most, equal counts sharing a rank, the next count the next rank.
+  function computeRanks() {
+    if (!cy) return;
+    const nodes = cy.nodes().not(".box");
+    const counts = new Map();
+    nodes.forEach((n) => {
+      let count = 0;
+      if (config.rankBy !== "outbound") count += n.incomers("edge").length;
+      if (config.rankBy !== "inbound") count += n.outgoers("edge").length;
+      counts.set(n.id(), count);
+    });
+    const distinct = [...new Set(counts.values())].sort((a, b) => b - a);
+    nodes.forEach((n) => {
+      n.data("rank", config.rank ? distinct.indexOf(counts.get(n.id())) + 1 : undefined);
+      n.data("label", nodeLabel(n.data()));
+    });
   }
 
   function edgeLabel(d) {
@@ -237,8 +258,17 @@
         cy.center();
       }
     });
-    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 90, fit: true, padding: 40 }).run();
+    cy.layout(LAYOUTS[config.layout] ? LAYOUTS[config.layout]() : LAYOUTS.dagre()).run();
   }
+
+  const LAYOUTS = {
+    dagre: () => ({ name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 90, fit: true, padding: 40 }),
+    grid: () => ({ name: "grid", fit: true, padding: 40, avoidOverlap: true, avoidOverlapPadding: 30, nodeDimensionsIncludeLabels: true }),
+    concentric: () => ({ name: "concentric", fit: true, padding: 40, minNodeSpacing: 40, nodeDimensionsIncludeLabels: true,
+      concentric: (n) => n.degree(), levelWidth: () => 1 }),
+    breadthfirst: () => ({ name: "breadthfirst", directed: true, fit: true, padding: 40, spacingFactor: 1.1, nodeDimensionsIncludeLabels: true,
+      roots: cy.nodes().filter((n) => n.data("isRoot")) }),
+  };
 
   function markCrossCluster() {
     const clusterOf = (node) => node.ancestors(".box-cluster").first().id() || "";
@@ -295,11 +325,14 @@
       if (cy) cy.destroy();
       cy = cytoscape({ container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 4 });
       cy.on("tap", "node, edge", (event) => openPanel(event.target));
+      cy.on("cxttap", "node", (event) => openMenu(event.target, event.renderedPosition));
+      cy.on("tap cxttap zoom pan", (event) => { if (event.type !== "cxttap" || event.target === cy) closeMenu(); });
       layout();
       window.meshGraph.cy = cy;
     }
     lastDocument = documentJson;
     markCrossCluster();
+    computeRanks();
     applyExpressions();
     const empty = emptyMessage(documentJson);
     showStatus(empty, "info");
@@ -393,6 +426,75 @@
     panel.firstChild.appendChild(message);
   });
 
+  // ---- context menu --------------------------------------------------------------------
+  const menu = document.createElement("ul");
+  menu.id = "graph-context-menu";
+  menu.className = "graph-menu";
+  menu.setAttribute("role", "menu");
+  menu.hidden = true;
+  container.parentElement.appendChild(menu);
+  container.addEventListener("contextmenu", (event) => event.preventDefault());
+  const NO_PAGES = ["unknown", "PassthroughCluster", "BlackHoleCluster"];
+
+  function fill(template, values) {
+    // Placeholders sit in the path only; the query string is the page's own options.
+    const [path, query] = template.split("?");
+    let filled = path;
+    for (const [key, value] of Object.entries(values)) filled = filled.replace(key, encodeURIComponent(value));
+    return query ? filled + "?" + query.replace("clusterName=__CLUSTER__", "clusterName=" + encodeURIComponent(values.__CLUSTER__ || "")) : filled;
+  }
+
+  function menuLinks(d) {
+    if (d.nodeType === "box" || d.isInaccessible || d.isServiceEntry) return [];
+    const kind = d.nodeType;
+    const name = kind === "app" ? d.app : kind === "workload" ? d.workload : kind === "service" ? d.service : "";
+    if (!name || NO_PAGES.includes(name) || !config.detailUrls[kind]) return [];
+    const values = { __CLUSTER__: d.cluster || "", __NAMESPACE__: d.namespace, __NAME__: name };
+    const detail = fill(config.detailUrls[kind], values);
+    const links = [["Details", detail], ["Traffic", detail + "?tab=traffic"], ["Inbound Metrics", detail + "?tab=inbound"]];
+    if (kind !== "service") links.push(["Outbound Metrics", detail + "?tab=outbound"]);
+    const versioned = kind === "app" && d.version && d.version !== "unknown" && d.version !== "latest";
+    const graph = versioned ? config.nodeGraphUrls.appVersion : config.nodeGraphUrls[kind];
+    if (graph && !(config.focus && config.focus === [kind, d.namespace, name].join("/"))) {
+      links.push(["Node graph", fill(graph, { ...values, __VERSION__: d.version || "" })]);
+    }
+    return links;
+  }
+
+  function openMenu(node, at) {
+    const links = menuLinks(node.data());
+    menu.innerHTML = "";
+    const title = document.createElement("li");
+    title.className = "graph-menu__title";
+    const d = node.data();
+    title.textContent = nodeName(d) + (d.nodeType === "app" && d.version ? " " + d.version : "");
+    menu.appendChild(title);
+    if (!links.length) {
+      const none = document.createElement("li");
+      none.className = "console-muted";
+      none.textContent = "No pages for this node.";
+      menu.appendChild(none);
+    }
+    for (const [text, href] of links) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = href;
+      link.textContent = text;
+      link.setAttribute("role", "menuitem");
+      item.appendChild(link);
+      menu.appendChild(item);
+    }
+    menu.style.left = at.x + container.offsetLeft + "px";
+    menu.style.top = at.y + container.offsetTop + "px";
+    menu.hidden = false;
+    const first = menu.querySelector("a");
+    if (first) first.focus();
+  }
+
+  function closeMenu() { menu.hidden = true; }
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenu(); });
+  document.addEventListener("click", (event) => { if (!menu.contains(event.target)) closeMenu(); });
+
   // ---- find and hide -------------------------------------------------------------------
   const STRING = "string", NUMBER = "number";
   // operand -> [applies to: node|edge|both, type, getter]
@@ -420,6 +522,7 @@
     grpc: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "grpc" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["grpc"], "In"), nodeRate(d, ["grpc"], "Out")))],
     tcp: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "tcp" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["tcp"], "In"), nodeRate(d, ["tcp"], "Out")))],
     "%error": ["both", NUMBER, (d, isEdge) => (isEdge ? edgeErrorPercent(d) : nodeErrorPercent(d))],
+    rank: ["node", NUMBER, (d) => d.rank],
   };
   const ALIASES = { ns: "namespace", wl: "workload", svc: "service", responsetime: "rt", "%httptraffic": "%traffic", "%err": "%error", "%httperror": "%error", "%httperr": "%error", "%grpcerror": "%error" };
   const FLAGS = {
@@ -511,6 +614,7 @@
     }
     if (!operand) throw new ExpressionError('Unknown operand "' + head[2] + '". Operands: ' + Object.keys(OPERANDS).join(", ") + ", label:<key>.");
     const [target, type, get] = operand;
+    if (name === "rank" && !config.rank) throw new ExpressionError('"rank" needs Rank turned on in Display.');
     if (type === NUMBER) {
       if (WORD_OPS.includes(op)) throw new ExpressionError('"' + head[2] + '" is a number: use = != < <= > >=, not "' + op + '".');
       const wanted = Number(value.replace(/ms$|%$/, ""));
@@ -582,10 +686,29 @@
 
   form.addEventListener("change", (event) => {
     const field = event.target;
+    if (field.dataset.presetFor) {
+      const box = document.getElementById(field.dataset.presetFor);
+      if (field.value) {
+        box.value = field.value;
+        config[box.name] = field.value;
+        applyExpressions();
+        syncUrl();
+      }
+      field.value = "";
+      return;
+    }
     if (field.hasAttribute("data-local")) {
       if (field.name === "badges") {
         config.showBadges = field.checked;
         if (cy) cy.nodes().forEach((n) => n.data("label", nodeLabel(n.data())));
+      } else if (field.name === "layout") {
+        config.layout = field.value;
+        if (cy) layout();
+      } else if (field.name === "rank" || field.name === "rankBy") {
+        if (field.name === "rank") config.rank = field.checked;
+        else config.rankBy = field.value;
+        computeRanks();
+        applyExpressions();
       } else {
         config[field.name] = field.value;
         applyExpressions();
@@ -613,6 +736,30 @@
     else if (action === "out") cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: center });
     else if (action === "fit") cy.fit(undefined, 30);
     else layout();
+  }));
+
+  // Tab completes the operand or flag being typed (to the longest common prefix when several
+  // fit); with nothing to complete, Tab moves on as usual.
+  const WORDS = [...new Set([...Object.keys(OPERANDS), ...Object.keys(ALIASES), ...Object.keys(FLAGS), ...Object.keys(FLAG_ALIASES), "label:"])].sort();
+  document.querySelectorAll("[data-expression]").forEach((input) => input.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab" || event.shiftKey) return;
+    const before = input.value.slice(0, input.selectionStart);
+    const fragment = (/[%\w:]+$/.exec(before) || [""])[0].toLowerCase();
+    if (!fragment) return;
+    const fits = WORDS.filter((w) => w.startsWith(fragment));
+    if (!fits.length) return;
+    let common = fits[0];
+    for (const w of fits) while (!w.startsWith(common)) common = common.slice(0, -1);
+    const completion = fits.length === 1 ? fits[0] + (fits[0].endsWith(":") ? "" : " ") : common;
+    if (completion.length <= fragment.length) {
+      errorBox.textContent = "Completions: " + fits.join(", ");
+      event.preventDefault();
+      return;
+    }
+    event.preventDefault();
+    const start = before.length - fragment.length;
+    input.value = input.value.slice(0, start) + completion + input.value.slice(input.selectionStart);
+    input.selectionStart = input.selectionEnd = start + completion.length;
   }));
 
   window.meshGraph = { cy: null, parseExpression, reload: load };

@@ -163,3 +163,88 @@ def test_a_namespace_without_traffic_says_so(page, live_server, graph_console):
     assert "no traffic in the selected namespaces" in message.inner_text()
     assert page.locator('#graph-canvas[data-state="empty"]').count() == 1
     assert page.locator("#graph-message a", has_text="Show idle nodes").count() == 1
+
+
+def test_the_traffic_selector_drops_protocols_from_the_graph(page, live_server, graph_console):
+    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
+    page.wait_for_selector(DRAWN)
+    protocols = {e["protocol"] for e in page.evaluate(EDGES)}
+    assert {"http", "grpc", "tcp"} <= protocols
+    page.click("#graph-traffic > summary")
+    page.select_option("#graph-rateTcp", "none")  # a toolbar change reloads the page
+    page.wait_for_url("**rateTcp=none**")
+    page.wait_for_selector(DRAWN)
+    page.click("#graph-traffic > summary")
+    page.select_option("#graph-rateGrpc", "none")
+    page.wait_for_url("**rateGrpc=none**")
+    page.wait_for_selector(DRAWN)
+    assert {e["protocol"] for e in page.evaluate(EDGES)} == {"http"}
+
+
+def test_rank_layouts_presets_and_tab_completion(page, live_server, graph_console):
+    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
+    page.wait_for_selector(DRAWN)
+    positions = "() => window.meshGraph.cy.nodes().not('.box').map(n => n.position())"
+    before = page.evaluate(positions)
+    page.click("#graph-display > summary")
+    page.select_option("#graph-layout", "grid")
+    page.wait_for_function(
+        f"p => JSON.stringify(({positions})()) !== JSON.stringify(p)", arg=before
+    )
+    assert "layout=grid" in page.url
+
+    page.check('input[name="rank"][type="checkbox"]')
+    ranks = page.evaluate(
+        "() => window.meshGraph.cy.nodes().not('.box').map(n => "
+        "[n.incomers('edge').length, n.data('rank'), n.data('label')])"
+    )
+    assert all(rank >= 1 and f"rank {rank}" in label for _, rank, label in ranks)
+    # rank 1 for the most inbound edges; equal counts share a rank; no gaps
+    by_count = {count: rank for count, rank, _ in ranks}
+    assert len(by_count) == len({rank for _, rank, _ in ranks})
+    assert [by_count[c] for c in sorted(by_count, reverse=True)] == list(
+        range(1, len(by_count) + 1)
+    )
+    page.click("#graph-display > summary")
+
+    page.select_option("#graph-find-presets", "rank <= 2")
+    assert page.input_value("#graph-find") == "rank <= 2"
+    found = page.evaluate("() => window.meshGraph.cy.nodes('.find-match').map(n => n.data('rank'))")
+    assert found and all(rank <= 2 for rank in found)
+    assert "find=rank" in page.url
+    screenshot(page, "graph-grid-rank")
+
+    page.fill("#graph-find", "circuitb")
+    page.press("#graph-find", "Tab")
+    assert page.input_value("#graph-find") == "circuitbreaker "
+
+
+def test_a_right_click_opens_the_node_menu_and_its_links_work(page, live_server, graph_console):
+    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
+    page.wait_for_selector(DRAWN)
+    nodes = page.evaluate(NODES)
+    catalog = next(n for n in nodes if n["workload"] == "product-catalog-v1")
+    box = page.evaluate(
+        """id => { const n = window.meshGraph.cy.getElementById(id);
+                   const r = n.renderedBoundingBox({includeLabels: false});
+                   const c = document.getElementById('graph-canvas').getBoundingClientRect();
+                   return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }""",
+        catalog["id"],
+    )
+    page.mouse.click(box["x"], box["y"], button="right")
+    menu = page.wait_for_selector("#graph-context-menu:not([hidden])")
+    items = [a.inner_text() for a in page.query_selector_all("#graph-context-menu a")]
+    assert items == ["Details", "Traffic", "Inbound Metrics", "Outbound Metrics", "Node graph"]
+    links = page.eval_on_selector_all("#graph-context-menu a", "as => as.map(a => a.href)")
+    assert links[0].endswith("/workloads/east/ecommerce/product-catalog-v1/")
+    assert "clusterName=east" in links[4] and "/workloads/product-catalog-v1" in links[4]
+    assert menu.is_visible()
+    screenshot(page, "graph-context-menu")
+    page.keyboard.press("Escape")
+    assert page.locator("#graph-context-menu").is_hidden()
+
+    page.goto(links[2])  # Inbound Metrics
+    assert page.locator("#tab-body").get_attribute("data-tab") == "inbound"
+    page.goto(links[4])  # the node graph
+    page.wait_for_selector(DRAWN)
+    assert "product-catalog-v1" in page.locator("h1").inner_text()

@@ -130,6 +130,63 @@ def test_the_page_renders_its_controls_from_the_query_string(
     assert "|safe" not in html and "graph-legend" in html
 
 
+def test_the_traffic_selector_starts_from_the_configured_defaults_and_reaches_the_api(
+    client, demo_mesh, east_cluster, console_on
+):
+    config = prometheus_config(DEAD_PROMETHEUS)
+    config["kiali_feature_flags"] = {
+        "ui_defaults": {
+            "graph": {
+                "traffic": {"tcp": "total", "grpc": "none"},
+                "find_options": [{"description": "Busy edges", "expression": "rps > 100"}],
+            }
+        }
+    }
+    console_on(east_cluster, config=config)
+    response = client.get("/graph/", {"namespaces": "ecommerce"})
+    html = response.content.decode()
+    assert selected(html, "rateHttp") == ["requests"] and selected(html, "rateGrpc") == ["none"]
+    assert selected(html, "rateTcp") == ["total"] and selected(html, "ambientTraffic") == ["total"]
+    params = graph_config(response)["apiParams"]
+    assert (params["rateHttp"], params["rateGrpc"], params["rateTcp"]) == (
+        "requests",
+        "none",
+        "total",
+    )
+    # the configured find presets replace the built-in ones; hide keeps its defaults
+    assert '<option value="rps &gt; 100">Busy edges</option>' in html
+    assert '<option value="rank &gt; 2">Hide: nodes ranked below the top two</option>' in html
+
+    chosen = client.get(
+        "/graph/",
+        {"namespaces": "ecommerce", "rateGrpc": "sent", "rateTcp": "none", "rateHttp": "bogus"},
+    )
+    params = graph_config(chosen)["apiParams"]
+    assert (params["rateHttp"], params["rateGrpc"], params["rateTcp"]) == (
+        "requests",
+        "sent",
+        "none",
+    )
+
+
+def test_layout_rank_and_the_context_menu_links_come_from_the_page(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config=prometheus_config(DEAD_PROMETHEUS))
+    response = client.get(
+        "/graph/",
+        {"namespaces": "ecommerce", "layout": "concentric", "rank": "true", "rankBy": "both"},
+    )
+    config = graph_config(response)
+    assert (config["layout"], config["rank"], config["rankBy"]) == ("concentric", True, "both")
+    assert config["detailUrls"]["workload"] == "/workloads/__CLUSTER__/__NAMESPACE__/__NAME__/"
+    node_graph = config["nodeGraphUrls"]["appVersion"]
+    assert node_graph.startswith("/graph/node/namespaces/__NAMESPACE__/applications/__NAME__/")
+    assert "rankBy=both" in node_graph and node_graph.endswith("clusterName=__CLUSTER__")
+    fallback = graph_config(client.get("/graph/", {"namespaces": "ecommerce", "layout": "x"}))
+    assert fallback["layout"] == "dagre" and fallback["rank"] is False
+
+
 def test_response_times_come_second_unless_they_are_the_label(
     client, demo_mesh, east_cluster, console_on
 ):
@@ -170,6 +227,7 @@ def test_the_side_panel_is_a_partial_for_htmx_with_rates_from_the_server(client,
     inbound = re.search(r'data-direction="inbound".*?</table>', html, re.S)
     assert inbound and "HTTP" in inbound.group(0) and "999" not in html
     assert "/graph/node/namespaces/ecommerce/applications/order-management/versions/v2" in html
+    assert '<a href="/applications/east/ecommerce/order-management/">Details</a>' in html
 
     full = client.get("/graph/panel", query)
     assert full.status_code == 200 and "<html" in full.content.decode()
