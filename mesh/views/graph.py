@@ -31,6 +31,7 @@ from mesh.graph.engine import build_graph, prometheus_query
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
 from mesh.graph.recent import RECENT, graph_key
 from mesh.graph.render import to_json
+from mesh.metrics.links import tracing_link
 from mesh.prometheus.client import PrometheusError
 from mesh.views.common import TIME_RANGES, prometheus_for
 from mesh.views.graph_summary import summarize_edge, summarize_node
@@ -312,6 +313,12 @@ def _detail_templates() -> dict[str, str]:
     return {kind: reverse(route, args=args) for kind, route in DETAIL_ROUTES.items()}
 
 
+def _tracing_template(request: MeshRequest) -> str:
+    """The tracing UI's search for an app or service, with placeholders; "" without one."""
+    link = tracing_link(request.mesh.config.external_services.tracing, "__NAMESPACE__", "__NAME__")
+    return link.url if link else ""
+
+
 def _ui_graph() -> GraphUiDefaults:
     return settings.KIALI.kiali_feature_flags.ui_defaults.graph
 
@@ -354,6 +361,7 @@ def _page_config(
         "rank": view.rank,
         "rankBy": view.rank_by,
         "detailUrls": _detail_templates(),
+        "tracingUrl": _tracing_template(request),
         "nodeGraphUrls": _node_graph_templates(request.GET),
     }
 

@@ -458,6 +458,11 @@
     if (graph && !(config.focus && config.focus === [kind, d.namespace, name].join("/"))) {
       links.push(["Node graph", fill(graph, { ...values, __VERSION__: d.version || "" })]);
     }
+    if (config.tracingUrl && kind !== "workload") {
+      // Names are Kubernetes names; the template may hold them inside its query string.
+      const traced = config.tracingUrl.replace("__NAME__", encodeURIComponent(name)).replace("__NAMESPACE__", encodeURIComponent(d.namespace));
+      links.push(["View in Tracing", traced, true]);
+    }
     return links;
   }
 
@@ -475,10 +480,14 @@
       none.textContent = "No pages for this node.";
       menu.appendChild(none);
     }
-    for (const [text, href] of links) {
+    for (const [text, href, external] of links) {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = href;
+      if (external) {
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+      }
       link.textContent = text;
       link.setAttribute("role", "menuitem");
       item.appendChild(link);
@@ -517,6 +526,8 @@
     rt: ["edge", NUMBER, (d) => num(d.responseTime !== undefined ? d.responseTime : d.rt)],
     throughput: ["edge", NUMBER, (d) => num(d.throughput)],
     protocol: ["edge", STRING, (d) => [(d.traffic || {}).protocol]],
+    sourceprincipal: ["edge", STRING, (d) => [d.sourcePrincipal]],
+    destprincipal: ["edge", STRING, (d) => [d.destPrincipal]],
     rps: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "tcp" ? 0 : edgeRate(d)) : Math.max(nodeRate(d, ["http", "grpc"], "In"), nodeRate(d, ["http", "grpc"], "Out")))],
     http: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "http" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["http"], "In"), nodeRate(d, ["http"], "Out")))],
     grpc: ["both", NUMBER, (d, isEdge) => (isEdge ? ((d.traffic || {}).protocol === "grpc" ? edgeRate(d) : 0) : Math.max(nodeRate(d, ["grpc"], "In"), nodeRate(d, ["grpc"], "Out")))],

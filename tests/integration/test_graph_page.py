@@ -185,6 +185,16 @@ def test_layout_rank_and_the_context_menu_links_come_from_the_page(
     assert "rankBy=both" in node_graph and node_graph.endswith("clusterName=__CLUSTER__")
     fallback = graph_config(client.get("/graph/", {"namespaces": "ecommerce", "layout": "x"}))
     assert fallback["layout"] == "dagre" and fallback["rank"] is False
+    assert fallback["tracingUrl"] == ""  # no tracing configured: no such menu item
+
+    config = prometheus_config(DEAD_PROMETHEUS)
+    config["external_services"]["tracing"] = {
+        "enabled": True,
+        "external_url": "http://127.0.0.1:16686/jaeger",
+    }
+    console_on(east_cluster, config=config)
+    traced = graph_config(client.get("/graph/", {"namespaces": "ecommerce"}))["tracingUrl"]
+    assert traced.startswith("http://127.0.0.1:16686/jaeger/search?service=__NAME__")
 
 
 def test_response_times_come_second_unless_they_are_the_label(
