@@ -81,6 +81,11 @@ def graph_request_for(request: MeshRequest, opts: GraphOptions) -> GraphRequest:
             clients, {c: [n.name for n in names] for c, names in visible.items()}
         ),
         control_plane_namespaces=control_planes,
+        ambient_mesh=any(
+            ns.labels.get(AMBIENT_LABEL[0]) == AMBIENT_LABEL[1]
+            for names in visible.values()
+            for ns in names
+        ),
     )
 
 

@@ -19,10 +19,12 @@ from mesh.gc_pause import Hold, gc_paused
 from mesh.graph import build
 from mesh.graph.appenders import (
     AppenderContext,
+    ambient,
     dead_node,
     health,
     idle_node,
     istio,
+    labeler,
     mesh_check,
     response_time,
     security_policy,
@@ -31,7 +33,7 @@ from mesh.graph.appenders import (
     workload_entry,
 )
 from mesh.graph.model import TrafficMap
-from mesh.graph.objects import ObjectLister
+from mesh.graph.objects import ObjectLister, waypoint_keys
 from mesh.graph.options import GraphOptions
 from mesh.graph.queries import (
     NamespaceGroup,
@@ -61,7 +63,9 @@ NAMESPACE_APPENDERS = (
 )
 FINALIZERS = (
     ("istio", istio.apply),
+    ("ambient", ambient.apply),
     ("health", health.apply),
+    ("labeler", labeler.apply),
 )
 
 
@@ -80,6 +84,8 @@ class GraphRequest:
     scope: Mapping[str, str] = field(default_factory=dict)
     objects: ObjectLister = _no_objects
     control_plane_namespaces: frozenset[str] = frozenset({"istio-system"})
+    # Some namespace the caller sees is enrolled in ambient: waypoints are looked for.
+    ambient_mesh: bool = False
 
     @property
     def groups(self) -> list[NamespaceGroup]:
@@ -129,11 +135,20 @@ def _label_values(query: QueryFn) -> LabelQueryFn:
     return from_samples
 
 
+def _waypoints(request: GraphRequest) -> frozenset[tuple[str, str, str]]:
+    """Waypoint workloads, when ambient traffic is asked for and the mesh has ambient
+    namespaces (graph.md 4.7); a mesh without them is spared the workload lists."""
+    if request.opts.ambient_traffic == "none" or not request.ambient_mesh:
+        return frozenset()
+    clusters = sorted({cluster for cluster, _ in request.accessible})
+    return waypoint_keys(request.objects, clusters)
+
+
 def build_traffic(request: GraphRequest, query: QueryFn) -> TrafficMap:
     """Telemetry only: the traffic queries, run concurrently, each answer decoded and
     prepared in the thread that fetched it and added to the map in query order."""
     tmap = TrafficMap()
-    builder = build.TrafficBuilder(tmap, request.opts)
+    builder = build.TrafficBuilder(tmap, request.opts, _waypoints(request))
     values = _label_values(query)
 
     def fetch(item: TrafficQuery) -> build.Prepared:

@@ -27,6 +27,9 @@ WORKLOAD_KINDS = (
     ("apps/v1", "daemonsets"),
 )
 ISTIO_NETWORKING = "networking.istio.io/v1"
+# The labels a workload's app and version are read from, first found wins.
+APP_LABELS = ("service.istio.io/canonical-name", "app")
+VERSION_LABELS = ("service.istio.io/canonical-revision", "version")
 
 
 class ClusterObjects:
@@ -94,13 +97,11 @@ class Workload:
 
     @property
     def app(self) -> str:
-        labels = self.labels
-        return labels.get("service.istio.io/canonical-name") or labels.get("app") or ""
+        return next((self.labels[n] for n in APP_LABELS if self.labels.get(n)), "")
 
     @property
     def version(self) -> str:
-        labels = self.labels
-        return labels.get("service.istio.io/canonical-revision") or labels.get("version") or ""
+        return next((self.labels[n] for n in VERSION_LABELS if self.labels.get(n)), "")
 
 
 def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
@@ -141,3 +142,31 @@ def workloads(objects: ObjectLister, cluster: str, namespace: str) -> dict[str, 
             ]
             found[workload.name] = workload
     return found
+
+
+# The label Istio puts on the waypoints it deploys (a Gateway of class istio-waypoint).
+WAYPOINT_LABEL = ("gateway.istio.io/managed", "istio.io-mesh-controller")
+
+
+def is_waypoint(labels: Mapping[str, Any]) -> bool:
+    return labels.get(WAYPOINT_LABEL[0]) == WAYPOINT_LABEL[1]
+
+
+def waypoint_keys(
+    objects: ObjectLister, clusters: Iterable[str]
+) -> frozenset[tuple[str, str, str]]:
+    """(cluster, namespace, name) of every waypoint workload, and (unknown, namespace, name)
+    for each, as telemetry may not name the cluster (graph.md 4.7)."""
+    keys: set[tuple[str, str, str]] = set()
+    for cluster in clusters:
+        for group_version, plural in WORKLOAD_KINDS:
+            for item in objects(cluster, group_version, plural):
+                template = ((item.get("spec") or {}).get("template") or {}).get("metadata") or {}
+                labels = {
+                    **((item.get("metadata") or {}).get("labels") or {}),
+                    **(template.get("labels") or {}),
+                }
+                if is_waypoint(labels):
+                    keys.add((cluster, namespace_of(item), name_of(item)))
+                    keys.add(("unknown", namespace_of(item), name_of(item)))
+    return frozenset(keys)

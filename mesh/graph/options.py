@@ -85,6 +85,7 @@ class GraphOptions:
     response_time: str = "95"
     throughput_type: str = "response"
     aggregate: str = "request_operation"
+    waypoints: bool = True  # the ambient finalizer shows waypoint nodes, or hides them
     node: NodeSpec | None = None
 
     def wants(self, appender: str) -> bool:
@@ -229,5 +230,6 @@ def parse_options(
         response_time=_choice(params, "responseTime", RESPONSE_TIMES, "95"),
         throughput_type=_choice(params, "throughputType", THROUGHPUT_TYPES, "response"),
         aggregate=aggregate,
+        waypoints=_bool(params, "waypoints", True),
         node=node,
     )

@@ -126,11 +126,14 @@ _META_STRINGS = ("destPrincipal", "sourcePrincipal", "healthStatus")
 _META_NUMBERS = ("isMTLS", "responseTime", "throughput")
 
 
-def edge_data(edge: Edge, source: Node, hashes: dict[str, str]) -> dict[str, Any]:
+def edge_data(
+    edge: Edge, source: Node, hashes: dict[str, str], source_hash: str = ""
+) -> dict[str, Any]:
     """One edge's data. Written for speed: a big graph has thousands of edges and this is
     most of the time the JSON takes, so it avoids helper calls and repeated lookups, and
-    the usual edge (one code, one flag, one host, no errors) takes the shortest way."""
-    src, dst = hashes[edge.source], hashes[edge.dest]
+    the usual edge (one code, one flag, one host, no errors) takes the shortest way.
+    `source_hash` stands in for the source's own (a waypoint's folded way back, below)."""
+    src, dst = source_hash or hashes[edge.source], hashes[edge.dest]
     protocol = edge.protocol
     data: dict[str, Any] = {
         "id": _sha256(f"{src}.{dst}.{protocol}".encode()).hexdigest(),
@@ -181,6 +184,15 @@ def edge_data(edge: Edge, source: Node, hashes: dict[str, str]) -> dict[str, Any
             responses[code] = entry
         traffic["responses"] = responses
     data["traffic"] = traffic
+    if meta and "waypoint" in meta:
+        # As Kiali writes it, the way back is converted as if it left the node owning the
+        # edge: its source and target are both that node (graph.md quirk 4).
+        waypoint = meta["waypoint"]
+        folded: dict[str, Any] = {"direction": waypoint["direction"]}
+        back = waypoint.get("fromEdge")
+        if back is not None:
+            folded["fromEdge"] = edge_data(back, source, hashes, source_hash=src)
+        data["waypoint"] = folded
     return data
 
 

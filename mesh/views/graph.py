@@ -91,7 +91,16 @@ LAYOUTS = (
 )
 RANK_BY = (("inbound", "Inbound edges"), ("outbound", "Outbound edges"), ("both", "Both"))
 # Kiali's UI always asks for these; the toggles add the rest.
-BASE_APPENDERS = ("deadNode", "serviceEntry", "meshCheck", "workloadEntry", "istio", "health")
+BASE_APPENDERS = (
+    "deadNode",
+    "serviceEntry",
+    "meshCheck",
+    "workloadEntry",
+    "istio",
+    "ambient",
+    "health",
+    "labeler",  # node labels, for label:<key> in find and hide
+)
 # The query-string names of GraphView, carried from one graph page to another.
 VIEW_KEYS = (
     "graphType",
@@ -115,6 +124,7 @@ VIEW_KEYS = (
     "layout",
     "rank",
     "rankBy",
+    "waypoints",
 )
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -158,6 +168,7 @@ class GraphView:
     layout: str = "dagre"
     rank: bool = False
     rank_by: str = "inbound"
+    waypoints: bool = True
 
     @classmethod
     def from_query(cls, query: QueryDict, defaults: GraphTraffic | None = None) -> GraphView:
@@ -189,6 +200,7 @@ class GraphView:
             layout=_choice(query.get("layout"), LAYOUTS, "dagre"),
             rank=_flag(query, "rank", False),
             rank_by=_choice(query.get("rankBy"), RANK_BY, "inbound"),
+            waypoints=_flag(query, "waypoints", True),
         )
 
     def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
@@ -218,6 +230,7 @@ class GraphView:
             "rateGrpc": self.traffic.grpc,
             "rateTcp": self.traffic.tcp,
             "ambientTraffic": self.traffic.ambient,
+            "waypoints": str(self.waypoints).lower(),
         }
         if box_by:
             params["boxBy"] = ",".join(box_by)

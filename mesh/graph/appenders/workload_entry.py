@@ -13,11 +13,7 @@ from typing import Any
 
 from mesh.graph.appenders import AppenderContext
 from mesh.graph.model import Node, TrafficMap
-from mesh.graph.objects import ISTIO_NETWORKING, in_namespace, name_of
-
-# The labels the graph's workloads read their app and version from (mesh.graph.objects).
-APP_LABELS = ("service.istio.io/canonical-name", "app")
-VERSION_LABELS = ("service.istio.io/canonical-revision", "version")
+from mesh.graph.objects import APP_LABELS, ISTIO_NETWORKING, VERSION_LABELS, in_namespace, name_of
 
 
 def _label(labels: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
