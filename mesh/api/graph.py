@@ -156,6 +156,16 @@ def service_graph(request: MeshRequest, namespace: str, service: str) -> HttpRes
 
 
 @require_GET
+def aggregate_graph(
+    request: MeshRequest, namespace: str, aggregate: str, value: str, service: str = ""
+) -> HttpResponse:
+    node = NodeSpec(
+        "aggregate", namespace, service=service, aggregate=aggregate, aggregate_value=value
+    )
+    return _respond(request, node)
+
+
+@require_GET
 def edge_response_times(request: MeshRequest) -> JsonResponse:
     """Response times alone, keyed by the edge ids of the matching graph: the histogram
     queries cost several times the whole graph, so a page can draw first and label later."""

@@ -19,6 +19,7 @@ from mesh.gc_pause import Hold, gc_paused
 from mesh.graph import build
 from mesh.graph.appenders import (
     AppenderContext,
+    aggregate_node,
     ambient,
     dead_node,
     health,
@@ -58,6 +59,7 @@ NAMESPACE_APPENDERS = (
     ("responseTime", response_time.apply),
     ("securityPolicy", security_policy.apply),
     ("throughput", throughput.apply),
+    ("aggregateNode", aggregate_node.apply),
     ("idleNode", idle_node.apply),
     ("meshCheck", mesh_check.apply),
 )
@@ -182,8 +184,10 @@ def finish(
         scope=request.scope,
         control_plane_namespaces=request.control_plane_namespaces,
     )
+    # An aggregate's node graph is its appender's work (graph.md 3.5): forced on.
+    forced = {"aggregateNode"} if opts.node is not None and opts.node.kind == "aggregate" else set()
     for name, apply in NAMESPACE_APPENDERS:
-        if opts.wants(name) and name not in skip:
+        if (opts.wants(name) or name in forced) and name not in skip:
             apply(tmap, ctx)
     build.mark_outsiders(tmap, ctx.requested, ctx.accessible)
     for name, apply in FINALIZERS:

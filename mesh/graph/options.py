@@ -58,13 +58,15 @@ class OptionsError(ValueError):
 class NodeSpec:
     """The node a node graph is centred on (from the URL path)."""
 
-    kind: str  # app | workload | service
+    kind: str  # app | workload | service | aggregate
     namespace: str
     app: str = ""
     version: str = ""
     workload: str = ""
     service: str = ""
     cluster: str = "unknown"
+    aggregate: str = ""  # a metric label (aggregate nodes)
+    aggregate_value: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,14 @@ def parse_options(
                 check_name(kind, getattr(node, kind))
         if node.kind == "app" and graph_type not in ("app", "versionedApp"):
             raise OptionsError(f"Invalid graphType [{graph_type}] for an app node graph")
+        if node.kind == "aggregate":
+            if not _LABEL_NAME.match(node.aggregate):
+                raise OptionsError(f"Invalid aggregate [{node.aggregate}]")
+            value = node.aggregate_value
+            if not value or len(value) > 253 or not value.isprintable():
+                raise OptionsError(f"Invalid aggregateValue [{value}]")
+            if graph_type == "service":
+                raise OptionsError("Invalid graphType [service] for an aggregate node graph")
         cluster = params.get("clusterName") or "unknown"
         if cluster != "unknown":
             check_name("cluster", cluster)
@@ -209,7 +219,9 @@ def parse_options(
                 "At least one namespace must be specified via the namespaces query parameter."
             )
         namespaces = tuple(dict.fromkeys(check_namespace(n) for n in names))
-    aggregate = params.get("aggregate") or "request_operation"
+    aggregate = (node.aggregate if node and node.kind == "aggregate" else None) or (
+        params.get("aggregate") or "request_operation"
+    )
     if not _LABEL_NAME.match(aggregate):
         raise OptionsError(f"Invalid aggregate [{aggregate}]")
     query_time, historical = _query_time(params, time.time() if now is None else now)

@@ -215,8 +215,22 @@ def _node_selectors(node: NodeSpec, inbound: bool) -> list[list[str]] | None:
 def node_queries(
     opts: GraphOptions, node: NodeSpec, seconds: int, scope: Mapping[str, str], ambient: bool
 ) -> list[TrafficQuery]:
-    """Queries of a node graph (graph.md 3.5): inbound then outbound, per metric."""
+    """Queries of a node graph (graph.md 3.5): inbound then outbound, per metric; for an
+    aggregate node, the one query of its classified requests."""
     idle = opts.include_idle_edges
+    if node.kind == "aggregate":
+        sel = [
+            reporter(opts, "destination"),
+            matcher("destination_service_namespace", "=", node.namespace),
+            matcher(node.aggregate, "=", node.aggregate_value),
+        ]
+        if node.service:
+            sel.append(matcher("destination_service_name", "=", node.service))
+        group_by = f"{GB_REQ},{node.aggregate}"
+        text = _rate_query(
+            "istio_requests_total", braces(scope, sel), seconds, group_by, False, space=False
+        )
+        return [TrafficQuery("istio_requests_total", text)] if opts.requests else []
     dc = [matcher("destination_cluster", "=", node.cluster)] if node.cluster != "unknown" else []
     sc = [matcher("source_cluster", "=", node.cluster)] if node.cluster != "unknown" else []
     queries = []

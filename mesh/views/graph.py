@@ -125,6 +125,7 @@ VIEW_KEYS = (
     "rank",
     "rankBy",
     "waypoints",
+    "operationNodes",
 )
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -169,6 +170,7 @@ class GraphView:
     rank: bool = False
     rank_by: str = "inbound"
     waypoints: bool = True
+    operation_nodes: bool = False
 
     @classmethod
     def from_query(cls, query: QueryDict, defaults: GraphTraffic | None = None) -> GraphView:
@@ -201,6 +203,7 @@ class GraphView:
             rank=_flag(query, "rank", False),
             rank_by=_choice(query.get("rankBy"), RANK_BY, "inbound"),
             waypoints=_flag(query, "waypoints", True),
+            operation_nodes=_flag(query, "operationNodes", False),
         )
 
     def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
@@ -214,6 +217,8 @@ class GraphView:
             appenders.append("responseTime")
         if "throughput" in self.edge_labels:
             appenders.append("throughput")
+        if self.operation_nodes:
+            appenders.append("aggregateNode")  # aggregate=request_operation, the default
         boxes = (("cluster", self.box_cluster), ("namespace", self.box_namespace))
         box_by = [name for name, on in boxes if on]
         if self.graph_type in ("app", "versionedApp"):
@@ -239,12 +244,14 @@ class GraphView:
 
 @dataclass(frozen=True)
 class NodeFocus:
-    """The node a node graph is centred on, from the page's path."""
+    """The node a node graph is centred on, from the page's path. For an aggregate node,
+    `name` is the aggregate label, `version` its value and `service` the optional service."""
 
-    kind: str  # app | workload | service
+    kind: str  # app | workload | service | aggregate
     namespace: str
     name: str
     version: str = ""
+    service: str = ""
 
     @property
     def spec(self) -> NodeSpec:
@@ -252,6 +259,14 @@ class NodeFocus:
             return NodeSpec("app", self.namespace, app=self.name, version=self.version)
         if self.kind == "workload":
             return NodeSpec("workload", self.namespace, workload=self.name)
+        if self.kind == "aggregate":
+            return NodeSpec(
+                "aggregate",
+                self.namespace,
+                service=self.service,
+                aggregate=self.name,
+                aggregate_value=self.version,
+            )
         return NodeSpec("service", self.namespace, service=self.name)
 
     @property
@@ -259,34 +274,53 @@ class NodeFocus:
         if self.kind == "app" and self.version:
             args = [self.namespace, self.name, self.version]
             return reverse("api-graph-app-version", args=args)
+        if self.kind == "aggregate":
+            args = [self.namespace, self.name, self.version]
+            if self.service:
+                return reverse("api-graph-aggregate-service", args=[*args, self.service])
+            return reverse("api-graph-aggregate", args=args)
         names = {"app": "api-graph-app", "workload": "api-graph-workload"}
         return reverse(names.get(self.kind, "api-graph-service"), args=[self.namespace, self.name])
 
     @property
     def label(self) -> str:
-        kind = {"app": "app", "workload": "workload", "service": "service"}[self.kind]
+        if self.kind == "aggregate":
+            service = f" of service {self.service}" if self.service else ""
+            return f"{self.name} {self.version}{service}"
         version = f" {self.version}" if self.version else ""
-        return f"{kind} {self.name}{version}"
+        return f"{self.kind} {self.name}{version}"
 
     @property
     def token(self) -> str:
-        return "/".join(p for p in (self.kind, self.namespace, self.name, self.version) if p)
+        parts = (self.kind, self.namespace, self.name, self.version, self.service)
+        return "/".join(p for p in parts if p)
 
     @classmethod
     def from_token(cls, token: str) -> NodeFocus | None:
         parts = token.split("/")
         if len(parts) in (3, 4) and parts[0] in ("app", "workload", "service"):
             return cls(*parts)
+        if len(parts) in (4, 5) and parts[0] == "aggregate":
+            return cls(*parts)
         return None
 
 
 def node_graph_url(view_query: QueryDict, node: Any) -> str | None:
     """The page's node graph for a graph node (None for boxes, unknowns and inaccessibles)."""
-    if node.get("isInaccessible") or node.get("nodeType") in ("box", "unknown", "aggregate"):
+    if node.get("isInaccessible") or node.get("nodeType") in ("box", "unknown"):
         return None
     kind = node.get("nodeType")
     ns = node.get("namespace", "")
-    if kind == "app" and node.get("version"):
+    if kind == "aggregate":
+        label, _, value = str(node.get("aggregate", "")).partition("=")
+        if not value:
+            return None
+        args = [ns, label, value]
+        if node.get("service"):
+            url = reverse("graph-node-aggregate-service", args=[*args, node["service"]])
+        else:
+            url = reverse("graph-node-aggregate", args=args)
+    elif kind == "app" and node.get("version"):
         url = reverse("graph-node-app-version", args=[ns, node["app"], node["version"]])
     elif kind == "app":
         url = reverse("graph-node", args=[ns, "applications", node["app"]])
@@ -393,6 +427,12 @@ def _node_graph_templates(query: QueryDict) -> dict[str, str]:
         "appVersion": reverse("graph-node-app-version", args=[ns, name, "__VERSION__"]) + suffix,
         "workload": reverse("graph-node", args=[ns, "workloads", name]) + suffix,
         "service": reverse("graph-node", args=[ns, "services", name]) + suffix,
+        "aggregate": reverse("graph-node-aggregate", args=[ns, "__AGGREGATE__", "__VALUE__"])
+        + suffix,
+        "aggregateService": reverse(
+            "graph-node-aggregate-service", args=[ns, "__AGGREGATE__", "__VALUE__", "__SERVICE__"]
+        )
+        + suffix,
     }
 
 
@@ -456,6 +496,13 @@ def node_graph_page(request: MeshRequest, namespace: str, kind: str, name: str) 
     if kind not in NODE_KINDS:
         raise Http404("No such node kind.")
     return _render(request, NodeFocus(NODE_KINDS[kind], namespace, name))
+
+
+@require_GET
+def aggregate_graph_page(
+    request: MeshRequest, namespace: str, aggregate: str, value: str, service: str = ""
+) -> HttpResponse:
+    return _render(request, NodeFocus("aggregate", namespace, aggregate, value, service))
 
 
 @require_GET

@@ -32,12 +32,32 @@ urlpatterns: list[URLPattern] = [
         api.service_graph,
         name="api-graph-service",
     ),
+    path(
+        "api/namespaces/<str:namespace>/aggregates/<str:aggregate>/<str:value>/graph",
+        api.aggregate_graph,
+        name="api-graph-aggregate",
+    ),
+    path(
+        "api/namespaces/<str:namespace>/aggregates/<str:aggregate>/<str:value>/<str:service>/graph",
+        api.aggregate_graph,
+        name="api-graph-aggregate-service",
+    ),
     path("graph/", pages.graph_page, name="graph"),
     path("graph/panel", pages.graph_panel, name="graph-panel"),
     path(
         "graph/node/namespaces/<str:namespace>/applications/<str:app>/versions/<str:version>",
         pages.app_version_graph_page,
         name="graph-node-app-version",
+    ),
+    path(
+        "graph/node/namespaces/<str:namespace>/aggregates/<str:aggregate>/<str:value>",
+        pages.aggregate_graph_page,
+        name="graph-node-aggregate",
+    ),
+    path(
+        "graph/node/namespaces/<str:namespace>/aggregates/<str:aggregate>/<str:value>/<str:service>",
+        pages.aggregate_graph_page,
+        name="graph-node-aggregate-service",
     ),
     path(
         "graph/node/namespaces/<str:namespace>/<str:kind>/<str:name>",

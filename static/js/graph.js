@@ -447,6 +447,12 @@
   function menuLinks(d) {
     if (d.nodeType === "box" || d.isInaccessible || d.isServiceEntry) return [];
     const kind = d.nodeType;
+    if (kind === "aggregate") {
+      const at = (d.aggregate || "").indexOf("=");
+      if (at < 1) return [];
+      const values = { __CLUSTER__: d.cluster || "", __NAMESPACE__: d.namespace, __AGGREGATE__: d.aggregate.slice(0, at), __VALUE__: d.aggregate.slice(at + 1), __SERVICE__: d.service || "" };
+      return [["Node graph", fill(d.service ? config.nodeGraphUrls.aggregateService : config.nodeGraphUrls.aggregate, values)]];
+    }
     const name = kind === "app" ? d.app : kind === "workload" ? d.workload : kind === "service" ? d.service : "";
     if (!name || NO_PAGES.includes(name) || !config.detailUrls[kind]) return [];
     const values = { __CLUSTER__: d.cluster || "", __NAMESPACE__: d.namespace, __NAME__: name };

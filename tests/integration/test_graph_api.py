@@ -131,6 +131,20 @@ def test_the_node_graph_of_a_workload_shows_its_callers_and_callees(client, demo
     assert edges_between(document, pc, "wl_east_ecommerce_product-inventory-v1")
 
 
+def test_aggregate_node_graphs_answer_at_kialis_paths(client, demo_console):
+    # The demo's proxies classify no requests: the operation's graph is empty, not an error.
+    for path in (
+        "/api/namespaces/ecommerce/aggregates/request_operation/GetCart/graph",
+        "/api/namespaces/ecommerce/aggregates/request_operation/GetCart/product-catalog/graph",
+    ):
+        document = graph(client, path, graphType="workload")
+        assert document["elements"] == {"nodes": [], "edges": []}
+    bad = client.get("/api/namespaces/ecommerce/aggregates/request-operation/GetCart/graph")
+    assert bad.status_code == 400 and "Invalid aggregate" in bad.json()["error"]
+    page = client.get("/graph/node/namespaces/ecommerce/aggregates/request_operation/GetCart")
+    assert page.status_code == 200 and "request_operation GetCart" in page.content.decode()
+
+
 def test_a_namespace_without_traffic_gives_an_empty_graph(
     client, demo_console, east_cluster, fresh_namespace
 ):
