@@ -101,7 +101,11 @@ def plan(request: GraphRequest) -> list[TrafficQuery]:
     if opts.node is not None:
         node = opts.node
         seconds = request.windows.get(node.namespace, opts.duration)
-        return node_queries(opts, node, seconds, request.scope, node.namespace in request.ambient)
+        waypoint = node.kind == "workload" and bool(
+            {(node.cluster, node.namespace, node.workload)} & _waypoints(request)
+        )
+        ambient = node.namespace in request.ambient
+        return node_queries(opts, node, seconds, request.scope, ambient, waypoint)
     return [q for g in request.groups for q in traffic_queries(opts, g, request.scope)]
 
 

@@ -213,7 +213,12 @@ def _node_selectors(node: NodeSpec, inbound: bool) -> list[list[str]] | None:
 
 
 def node_queries(
-    opts: GraphOptions, node: NodeSpec, seconds: int, scope: Mapping[str, str], ambient: bool
+    opts: GraphOptions,
+    node: NodeSpec,
+    seconds: int,
+    scope: Mapping[str, str],
+    ambient: bool,
+    waypoint: bool = False,
 ) -> list[TrafficQuery]:
     """Queries of a node graph (graph.md 3.5): inbound then outbound, per metric; for an
     aggregate node, the one query of its classified requests."""
@@ -264,7 +269,10 @@ def node_queries(
                     and sel[0].startswith("destination_workload=")
                 ):
                     continue
-                rep = matcher("reporter", "=", "destination" if inbound_side else "source")
+                if waypoint:  # a waypoint's own traffic is reported by the ends around it
+                    rep = reporter(opts, "source" if inbound_side else "destination")
+                else:
+                    rep = matcher("reporter", "=", "destination" if inbound_side else "source")
                 cl = dc if inbound_side else sc
                 text = _rate_query(
                     metric, braces(scope, [*app, rep, *cl, *sel]), seconds, GB_TCP, idle

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mesh.graph.appenders import AppenderContext, ambient
-from mesh.graph.engine import GraphRequest, build_graph
+from mesh.graph.engine import GraphRequest, build_graph, plan
 from mesh.graph.model import Edge, Node, TrafficMap
-from mesh.graph.options import parse_options
+from mesh.graph.options import NodeSpec, parse_options
 from mesh.graph.render import hash_id, to_json
 from mesh.prometheus.client import Sample
 from tests.unit.graph_fixtures import by_id, dst, h, req, tcp
@@ -137,3 +137,25 @@ def test_a_gateway_api_gateway_sending_into_a_waypoint_is_marked():
     ambient.apply(tmap, ctx)
     assert gateway.flags["hasIngressWaypoint"] is True
     assert "isOutOfMesh" not in waypoint.flags
+
+
+def test_a_waypoints_node_graph_reads_its_tcp_from_the_ends_around_it():
+    node = NodeSpec("workload", "ambi", workload="waypoint")
+    opts = parse_options({"graphType": "workload", "rateTcp": "sent"}, node=node, now=1_700_000_000)
+    request = GraphRequest(
+        opts=opts,
+        windows={"ambi": 60},
+        accessible=frozenset({("c1", "ambi")}),
+        objects=objects,
+        ambient_mesh=True,
+    )
+    tcp_queries = [q.text for q in plan(request) if "istio_tcp" in q.text]
+    assert 'reporter=~"waypoint|source",destination_workload_namespace="ambi"' in tcp_queries[0]
+    assert 'reporter=~"waypoint|destination",source_workload_namespace="ambi"' in tcp_queries[1]
+    plain = parse_options(
+        {"graphType": "workload", "rateTcp": "sent"},
+        now=1_700_000_000,
+        node=NodeSpec("workload", "ambi", workload="productpage-v1"),
+    )
+    request.opts = plain
+    assert 'reporter="destination"' in next(q.text for q in plan(request) if "istio_tcp" in q.text)
