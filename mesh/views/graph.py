@@ -90,6 +90,7 @@ LAYOUTS = (
     ("breadthfirst", "Breadth-first"),
 )
 RANK_BY = (("inbound", "Inbound edges"), ("outbound", "Outbound edges"), ("both", "Both"))
+EDGE_MODES = (("all", "All edges"), ("unhealthy", "Unhealthy edges only"), ("none", "No edges"))
 # Kiali's UI always asks for these; the toggles add the rest.
 BASE_APPENDERS = (
     "deadNode",
@@ -126,6 +127,7 @@ VIEW_KEYS = (
     "rankBy",
     "waypoints",
     "operationNodes",
+    "edgeMode",
 )
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -171,6 +173,8 @@ class GraphView:
     rank_by: str = "inbound"
     waypoints: bool = True
     operation_nodes: bool = False
+    edge_mode: str = "all"
+    focus_selector: str = ""
 
     @classmethod
     def from_query(cls, query: QueryDict, defaults: GraphTraffic | None = None) -> GraphView:
@@ -204,6 +208,8 @@ class GraphView:
             rank_by=_choice(query.get("rankBy"), RANK_BY, "inbound"),
             waypoints=_flag(query, "waypoints", True),
             operation_nodes=_flag(query, "operationNodes", False),
+            edge_mode=_choice(query.get("edgeMode"), EDGE_MODES, "all"),
+            focus_selector=query.get("focusSelector", "")[:500],
         )
 
     def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
@@ -405,6 +411,8 @@ def _page_config(
         "idleNodes": view.idle_nodes,
         "idleNodesUrl": _with(request.GET, idleNodes="true"),
         "layout": view.layout,
+        "edgeMode": view.edge_mode,
+        "focusSelector": view.focus_selector,
         "rank": view.rank,
         "rankBy": view.rank_by,
         "detailUrls": _detail_templates(),
@@ -470,6 +478,7 @@ def _render(request: MeshRequest, focus: NodeFocus | None) -> HttpResponse:
         ],
         "layouts": LAYOUTS,
         "rank_by_choices": RANK_BY,
+        "edge_modes": EDGE_MODES,
         "find_presets": _ui_graph().find_options,
         "hide_presets": _ui_graph().hide_options,
         "graph_config": _page_config(request, view, scope, focus) if has_graph else None,

@@ -247,6 +247,8 @@
     { selector: "edge.idle", style: { "line-style": "dashed" } },
     { selector: ".find-match", style: { "underlay-color": "#f4c145", "underlay-opacity": 0.6, "underlay-padding": 6 } },
     { selector: ".hidden", style: { display: "none" } },
+    { selector: "edge.edge-off", style: { display: "none" } },
+    { selector: ".dimmed", style: { opacity: 0.25 } },
     { selector: ":selected", style: { "overlay-color": "#06c", "overlay-opacity": 0.15, "overlay-padding": 6 } },
   ];
 
@@ -326,6 +328,12 @@
       cy = cytoscape({ container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 4 });
       cy.on("tap", "node, edge", (event) => openPanel(event.target));
       cy.on("cxttap", "node", (event) => openMenu(event.target, event.renderedPosition));
+      // Hovering a node lights up its neighbourhood and dims the rest.
+      cy.on("mouseover", "node", (event) => {
+        if (event.target.isParent()) return;
+        cy.elements().not(event.target.closedNeighborhood().union(event.target.ancestors())).addClass("dimmed");
+      });
+      cy.on("mouseout", "node", () => cy.elements().removeClass("dimmed"));
       cy.on("tap cxttap zoom pan", (event) => { if (event.type !== "cxttap" || event.target === cy) closeMenu(); });
       layout();
       window.meshGraph.cy = cy;
@@ -334,6 +342,7 @@
     markCrossCluster();
     computeRanks();
     applyExpressions();
+    applyFocus();
     const empty = emptyMessage(documentJson);
     showStatus(empty, "info");
     container.dataset.state = empty ? "empty" : "drawn";
@@ -693,6 +702,37 @@
       }
     });
     errorBox.textContent = messages.join(" ");
+    applyEdgeMode();
+  }
+
+  // Edge visibility (features.md GR-16): every edge, only unhealthy ones, or none; a view
+  // setting, separate from what Hide says.
+  function applyEdgeMode() {
+    cy.batch(() => {
+      cy.edges().removeClass("edge-off");
+      if (config.edgeMode === "none") cy.edges().addClass("edge-off");
+      else if (config.edgeMode === "unhealthy") {
+        cy.edges().filter((e) => !["Degraded", "Failure"].includes(e.data("health"))).addClass("edge-off");
+      }
+    });
+  }
+
+  // focusSelector (GR-23): a cytoscape selector in the URL, e.g. node[app="reviews"], marks
+  // and centres what it matches once the graph is drawn.
+  let focused = false;
+  function applyFocus() {
+    if (focused || !config.focusSelector) return;
+    focused = true;
+    let matched;
+    try {
+      matched = cy.$(config.focusSelector);
+    } catch (error) {
+      errorBox.textContent = "focusSelector: not a selector the graph understands.";
+      return;
+    }
+    if (!matched.length) return;
+    matched.select();
+    cy.animate({ fit: { eles: matched.closedNeighborhood(), padding: 60 } }, { duration: 300 });
   }
 
   // ---- toolbar -------------------------------------------------------------------------
@@ -718,6 +758,9 @@
       if (field.name === "badges") {
         config.showBadges = field.checked;
         if (cy) cy.nodes().forEach((n) => n.data("label", nodeLabel(n.data())));
+      } else if (field.name === "edgeMode") {
+        config.edgeMode = field.value;
+        if (cy) applyEdgeMode();
       } else if (field.name === "layout") {
         config.layout = field.value;
         if (cy) layout();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from mesh.sim.demo import publish_remote_cluster
@@ -248,3 +250,40 @@ def test_a_right_click_opens_the_node_menu_and_its_links_work(page, live_server,
     page.goto(links[4])  # the node graph
     page.wait_for_selector(DRAWN)
     assert "product-catalog-v1" in page.locator("h1").inner_text()
+
+
+def test_edge_modes_focus_from_the_url_and_hover_neighbourhoods(page, live_server, graph_console):
+    selector = 'node[workload="product-catalog-v1"]'
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload"
+        f"&edgeMode=unhealthy&focusSelector={quote(selector)}"
+    )
+    page.wait_for_selector(DRAWN)
+    shown = page.evaluate(
+        "() => window.meshGraph.cy.edges().filter(e => e.visible()).map(e => e.data('health'))"
+    )
+    assert shown and set(shown) <= {"Degraded", "Failure"}
+    selected = page.evaluate(
+        "() => window.meshGraph.cy.$(':selected').map(n => n.data('workload'))"
+    )
+    assert selected == ["product-catalog-v1"]
+    screenshot(page, "graph-unhealthy-edges-focus")
+
+    page.click("#graph-display > summary")
+    page.select_option("#graph-edge-mode", "none")
+    assert page.evaluate("() => window.meshGraph.cy.edges().filter(e => e.visible()).length") == 0
+    page.select_option("#graph-edge-mode", "all")
+    assert "edgeMode=all" in page.url
+    page.click("#graph-display > summary")
+
+    catalog = page.evaluate(
+        """() => { const n = window.meshGraph.cy.$('node[workload="product-catalog-v1"]');
+                   const r = n.renderedBoundingBox({includeLabels: false});
+                   const c = document.getElementById('graph-canvas').getBoundingClientRect();
+                   return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }"""
+    )
+    page.mouse.move(catalog["x"], catalog["y"])
+    dimmed = page.evaluate(
+        "() => window.meshGraph.cy.nodes('.dimmed').map(n => n.data('workload') || n.data('service'))"
+    )
+    assert "shipping-and-handling-v1" in dimmed and "product-catalog-v1" not in dimmed
