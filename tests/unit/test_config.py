@@ -142,6 +142,14 @@ def test_a_health_window_under_a_minute_is_raised_to_one_minute():
             "auth: {strategy: token}\nlogin_token: {signing_key: short}\n",
             "login_token.signing_key: must be 16, 24 or 32",
         ),
+        (
+            "kiali_feature_flags:\n  ui_defaults:\n    graph:\n      traffic: {tcp: bytes}\n",
+            "kiali_feature_flags.ui_defaults.graph.traffic.tcp: must be one of none, sent",
+        ),
+        (
+            "kiali_feature_flags:\n  ui_defaults:\n    graph:\n      find_options: {a: b}\n",
+            "kiali_feature_flags.ui_defaults.graph.find_options: expected a list",
+        ),
     ],
 )
 def test_a_bad_file_names_the_file_and_the_key(tmp_path, text, message):
