@@ -413,10 +413,16 @@ class GraphTraffic:
 
 
 @dataclass(frozen=True)
+class GraphSettings:
+    animation: str = "point"  # traffic animation: moving points, or dashes
+
+
+@dataclass(frozen=True)
 class GraphUiDefaults:
     find_options: list[GraphExpression] = field(default_factory=_find_presets)
     hide_options: list[GraphExpression] = field(default_factory=_hide_presets)
     traffic: GraphTraffic = field(default_factory=GraphTraffic)
+    settings: GraphSettings = field(default_factory=GraphSettings)
 
 
 @dataclass(frozen=True)
@@ -605,7 +611,12 @@ def _check(config: KialiConfig) -> None:
                 f"external_services.{name}.auth.type",
                 f"unknown type {auth.type!r}; use one of {', '.join(AUTH_TYPES)}",
             )
-    traffic = config.kiali_feature_flags.ui_defaults.graph.traffic
+    graph_defaults = config.kiali_feature_flags.ui_defaults.graph
+    if graph_defaults.settings.animation not in ("point", "dash"):
+        raise _KeyError(
+            "kiali_feature_flags.ui_defaults.graph.settings.animation", "must be point or dash"
+        )
+    traffic = graph_defaults.traffic
     for protocol, choices in GRAPH_TRAFFIC_CHOICES.items():
         if getattr(traffic, protocol) not in choices:
             raise _KeyError(

@@ -128,6 +128,7 @@ VIEW_KEYS = (
     "waypoints",
     "operationNodes",
     "edgeMode",
+    "animation",
 )
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -175,6 +176,7 @@ class GraphView:
     operation_nodes: bool = False
     edge_mode: str = "all"
     focus_selector: str = ""
+    animation: bool = False
 
     @classmethod
     def from_query(cls, query: QueryDict, defaults: GraphTraffic | None = None) -> GraphView:
@@ -210,6 +212,7 @@ class GraphView:
             operation_nodes=_flag(query, "operationNodes", False),
             edge_mode=_choice(query.get("edgeMode"), EDGE_MODES, "all"),
             focus_selector=query.get("focusSelector", "")[:500],
+            animation=_flag(query, "animation", False),
         )
 
     def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
@@ -412,6 +415,8 @@ def _page_config(
         "idleNodesUrl": _with(request.GET, idleNodes="true"),
         "layout": view.layout,
         "edgeMode": view.edge_mode,
+        "animation": view.animation,
+        "animationStyle": _ui_graph().settings.animation,
         "focusSelector": view.focus_selector,
         "rank": view.rank,
         "rankBy": view.rank_by,

@@ -343,6 +343,7 @@
     computeRanks();
     applyExpressions();
     applyFocus();
+    if (config.animation && !animationFrame) setAnimation(true);
     const empty = emptyMessage(documentJson);
     showStatus(empty, "info");
     container.dataset.state = empty ? "empty" : "drawn";
@@ -434,6 +435,78 @@
     panel.innerHTML = '<div class="pf-v5-c-card__body"></div>';
     panel.firstChild.appendChild(message);
   });
+
+  // ---- traffic animation (features.md GR-10) ---------------------------------------------
+  // Points travel along every visible edge that carries traffic, more of them for higher
+  // rates, on a canvas over the graph; or (ui_defaults.graph.settings.animation: dash)
+  // the edges' dashes run from source to target. Both follow zoom and pan as they happen.
+  const overlay = document.createElement("canvas");
+  overlay.className = "graph-animation";
+  overlay.id = "graph-animation";
+  overlay.setAttribute("aria-hidden", "true");
+  container.parentElement.insertBefore(overlay, container.nextSibling);
+  let animationFrame = 0;
+  const PERIOD_MS = 2600; // one crossing of an edge
+
+  function pointOn(edge, t) {
+    const a = edge.sourceEndpoint(), b = edge.targetEndpoint();
+    const controls = edge.controlPoints();
+    if (!controls || !controls.length) return { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
+    const c = controls[0]; // bezier through one control point (cytoscape's curved edges)
+    const u = 1 - t;
+    return { x: u * u * a.x + 2 * u * t * c.x + t * t * b.x, y: u * u * a.y + 2 * u * t * c.y + t * t * b.y };
+  }
+
+  function trafficRate(d) {
+    const t = d.traffic || {};
+    return t.rates ? edgeRate(d) : 0;
+  }
+
+  function animate(now) {
+    if (!config.animation || !cy) return;
+    const ratio = window.devicePixelRatio || 1;
+    const width = container.clientWidth, height = container.clientHeight;
+    if (overlay.width !== width * ratio || overlay.height !== height * ratio) {
+      overlay.width = width * ratio;
+      overlay.height = height * ratio;
+    }
+    const ctx = overlay.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const zoom = cy.zoom(), pan = cy.pan();
+    const dash = config.animationStyle === "dash";
+    cy.batch(() => cy.edges().forEach((edge) => {
+      const rate = trafficRate(edge.data());
+      if (!(rate > 0) || !edge.visible()) return;
+      if (dash) {
+        edge.style({ "line-style": "dashed", "line-dash-pattern": [6, 4], "line-dash-offset": -((now / 40) % 10) });
+        return;
+      }
+      const points = Math.min(6, 1 + Math.floor(Math.log10(1 + rate * 10)));
+      ctx.fillStyle = edge.data("color");
+      const radius = Math.max(1.5, Math.min(4, 3 * zoom));
+      for (let k = 0; k < points; k += 1) {
+        const p = pointOn(edge, ((now / PERIOD_MS) + k / points) % 1);
+        ctx.beginPath();
+        ctx.arc(p.x * zoom + pan.x, p.y * zoom + pan.y, radius, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }));
+    animationFrame = requestAnimationFrame(animate);
+  }
+
+  function setAnimation(on) {
+    config.animation = on;
+    cancelAnimationFrame(animationFrame);
+    overlay.hidden = !on || config.animationStyle === "dash";
+    if (!on) {
+      const ctx = overlay.getContext("2d");
+      ctx.clearRect(0, 0, overlay.width, overlay.height);
+      if (cy) cy.edges().removeStyle("line-style line-dash-pattern line-dash-offset");
+      return;
+    }
+    animationFrame = requestAnimationFrame(animate);
+  }
 
   // ---- context menu --------------------------------------------------------------------
   const menu = document.createElement("ul");
@@ -758,6 +831,8 @@
       if (field.name === "badges") {
         config.showBadges = field.checked;
         if (cy) cy.nodes().forEach((n) => n.data("label", nodeLabel(n.data())));
+      } else if (field.name === "animation") {
+        setAnimation(field.checked);
       } else if (field.name === "edgeMode") {
         config.edgeMode = field.value;
         if (cy) applyEdgeMode();

@@ -287,3 +287,22 @@ def test_edge_modes_focus_from_the_url_and_hover_neighbourhoods(page, live_serve
         "() => window.meshGraph.cy.nodes('.dimmed').map(n => n.data('workload') || n.data('service'))"
     )
     assert "shipping-and-handling-v1" in dimmed and "product-catalog-v1" not in dimmed
+
+
+def test_traffic_animation_moves_points_along_busy_edges(page, live_server, graph_console):
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload&animation=true"
+    )
+    page.wait_for_selector(DRAWN)
+    painted = """() => { const c = document.getElementById('graph-animation');
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i]) n++; return n; }"""
+    page.wait_for_function(f"({painted})() > 0")
+    first = page.evaluate("() => document.getElementById('graph-animation').toDataURL()")
+    page.wait_for_timeout(400)
+    assert page.evaluate("() => document.getElementById('graph-animation').toDataURL()") != first
+    screenshot(page, "graph-animation")
+    page.click("#graph-display > summary")
+    page.uncheck('input[name="animation"][type="checkbox"]')
+    assert page.evaluate(painted) == 0
+    assert "animation=false" in page.url

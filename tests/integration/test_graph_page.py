@@ -185,6 +185,7 @@ def test_layout_rank_and_the_context_menu_links_come_from_the_page(
     assert "rankBy=both" in node_graph and node_graph.endswith("clusterName=__CLUSTER__")
     fallback = graph_config(client.get("/graph/", {"namespaces": "ecommerce", "layout": "x"}))
     assert fallback["layout"] == "dagre" and fallback["rank"] is False
+    assert (fallback["animation"], fallback["animationStyle"]) == (False, "point")
     assert fallback["tracingUrl"] == ""  # no tracing configured: no such menu item
 
     config = prometheus_config(DEAD_PROMETHEUS)

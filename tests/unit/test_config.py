@@ -147,6 +147,10 @@ def test_a_health_window_under_a_minute_is_raised_to_one_minute():
             "kiali_feature_flags.ui_defaults.graph.traffic.tcp: must be one of none, sent",
         ),
         (
+            "kiali_feature_flags:\n  ui_defaults:\n    graph:\n      settings: {animation: x}\n",
+            "kiali_feature_flags.ui_defaults.graph.settings.animation: must be point or dash",
+        ),
+        (
             "kiali_feature_flags:\n  ui_defaults:\n    graph:\n      find_options: {a: b}\n",
             "kiali_feature_flags.ui_defaults.graph.find_options: expected a list",
         ),
