@@ -10,9 +10,7 @@ that element's namespace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -21,352 +19,41 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from kiali_site.access import namespace_for
-from kiali_site.config import GRAPH_TRAFFIC_CHOICES, GraphTraffic, GraphUiDefaults
+from kiali_site.config import GraphUiDefaults
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import PageScope, page_scope
 from mesh.api.graph import graph_owner, graph_request_for
 from mesh.graph.appenders.response_time import response_times
 from mesh.graph.engine import build_graph, prometheus_query
-from mesh.graph.options import NodeSpec, OptionsError, parse_options
+from mesh.graph.options import OptionsError, parse_options
 from mesh.graph.recent import RECENT, graph_key
 from mesh.graph.render import to_json
 from mesh.metrics.links import tracing_link
 from mesh.prometheus.client import PrometheusError
-from mesh.views.common import TIME_RANGES, prometheus_for
+from mesh.views.common import prometheus_for
+from mesh.views.graph_links import (
+    NodeFocus,
+    detail_templates,
+    detail_url,
+    node_graph_templates,
+    node_graph_url,
+)
+from mesh.views.graph_options import (
+    DURATIONS,
+    EDGE_LABELS,
+    EDGE_MODES,
+    GRAPH_TYPES,
+    LAYOUTS,
+    RANK_BY,
+    REFRESH,
+    RESPONSE_TIMES,
+    TRAFFIC,
+    GraphView,
+)
 from mesh.views.graph_summary import summarize_edge, summarize_node
 
-GRAPH_TYPES = (
-    ("versionedApp", "Versioned app graph"),
-    ("app", "App graph"),
-    ("workload", "Workload graph"),
-    ("service", "Service graph"),
-)
-DURATIONS = TIME_RANGES[:9]  # a graph over more than a day costs more than it shows
-REFRESH = (  # milliseconds, as Kiali keeps it in the URL
-    (0, "Pause"),
-    (10000, "Every 10s"),
-    (30000, "Every 30s"),
-    (60000, "Every 1m"),
-    (300000, "Every 5m"),
-    (900000, "Every 15m"),
-)
-EDGE_LABELS = (
-    ("trafficRate", "Traffic rate"),
-    ("trafficDistribution", "Traffic distribution"),
-    ("responseTime", "Response time"),
-    ("throughput", "Throughput"),
-)
-RESPONSE_TIMES = (("avg", "Average"), ("50", "Median"), ("95", "95th pct"), ("99", "99th pct"))
-# The traffic selector: (query-string name, protocol, label, labelled choices), as the API
-# names the rates; the first choice of each is "none".
-TRAFFIC_CHOICE_LABELS = {
-    "none": "None",
-    "requests": "Requests",
-    "sent": "Sent",
-    "received": "Received",
-    "total": "Total",
-    "waypoint": "Waypoint only",
-    "ztunnel": "ztunnel only",
-}
-TRAFFIC = tuple(
-    (
-        name,
-        protocol,
-        label,
-        tuple((c, TRAFFIC_CHOICE_LABELS[c]) for c in GRAPH_TRAFFIC_CHOICES[protocol]),
-    )
-    for name, protocol, label in (
-        ("rateHttp", "http", "HTTP"),
-        ("rateGrpc", "grpc", "gRPC"),
-        ("rateTcp", "tcp", "TCP"),
-        ("ambientTraffic", "ambient", "Ambient"),
-    )
-)
-LAYOUTS = (
-    ("dagre", "Dagre"),
-    ("grid", "Grid"),
-    ("concentric", "Concentric"),
-    ("breadthfirst", "Breadth-first"),
-)
-RANK_BY = (("inbound", "Inbound edges"), ("outbound", "Outbound edges"), ("both", "Both"))
-EDGE_MODES = (("all", "All edges"), ("unhealthy", "Unhealthy edges only"), ("none", "No edges"))
-# Kiali's UI always asks for these; the toggles add the rest.
-BASE_APPENDERS = (
-    "deadNode",
-    "serviceEntry",
-    "meshCheck",
-    "workloadEntry",
-    "istio",
-    "ambient",
-    "health",
-    "labeler",  # node labels, for label:<key> in find and hide
-)
-# The query-string names of GraphView, carried from one graph page to another.
-VIEW_KEYS = (
-    "graphType",
-    "duration",
-    "refresh",
-    "edges",
-    "responseTime",
-    "idleNodes",
-    "idleEdges",
-    "injectServiceNodes",
-    "showSecurity",
-    "badges",
-    "boxByCluster",
-    "boxByNamespace",
-    "find",
-    "hide",
-    "rateHttp",
-    "rateGrpc",
-    "rateTcp",
-    "ambientTraffic",
-    "layout",
-    "rank",
-    "rankBy",
-    "waypoints",
-    "operationNodes",
-    "edgeMode",
-    "animation",
-)
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
-
-
-def _flag(query: QueryDict, name: str, default: bool) -> bool:
-    """A checkbox that may default to on: the form sends a hidden "false" before the box,
-    so the last value wins and an absent parameter keeps the default."""
-    values = query.getlist(name)
-    if not values:
-        return default
-    return values[-1].lower() in ("true", "1", "on", "yes")
-
-
-def _choice(raw: str | None, allowed: tuple[tuple[Any, str], ...], default: Any) -> Any:
-    for value, _label in allowed:
-        if str(value) == raw:
-            return value
-    return default
-
-
-@dataclass(frozen=True)
-class GraphView:
-    """The page's own options, read from the query string with safe fallbacks (a bad
-    bookmark still shows a graph rather than an error)."""
-
-    graph_type: str = "versionedApp"
-    duration: int = 600
-    refresh: int = 0
-    edge_labels: tuple[str, ...] = ()
-    response_time: str = "95"
-    idle_nodes: bool = False
-    idle_edges: bool = False
-    service_nodes: bool = True
-    security: bool = False
-    badges: bool = True
-    box_cluster: bool = True
-    box_namespace: bool = True
-    find: str = ""
-    hide: str = ""
-    traffic: GraphTraffic = GraphTraffic()
-    layout: str = "dagre"
-    rank: bool = False
-    rank_by: str = "inbound"
-    waypoints: bool = True
-    operation_nodes: bool = False
-    edge_mode: str = "all"
-    focus_selector: str = ""
-    animation: bool = False
-
-    @classmethod
-    def from_query(cls, query: QueryDict, defaults: GraphTraffic | None = None) -> GraphView:
-        """`defaults` is the configured traffic selector (ui_defaults.graph.traffic)."""
-        labels = {x for raw in query.getlist("edges") for x in raw.split(",")}
-        initial = defaults or GraphTraffic()
-        traffic = GraphTraffic(
-            **{
-                protocol: _choice(query.get(name), choices, getattr(initial, protocol))
-                for name, protocol, _label, choices in TRAFFIC
-            }
-        )
-        return cls(
-            graph_type=_choice(query.get("graphType"), GRAPH_TYPES, "versionedApp"),
-            duration=_choice(query.get("duration"), DURATIONS, 600),
-            refresh=_choice(query.get("refresh"), REFRESH, 0),
-            edge_labels=tuple(k for k, _ in EDGE_LABELS if k in labels),
-            response_time=_choice(query.get("responseTime"), RESPONSE_TIMES, "95"),
-            idle_nodes=_flag(query, "idleNodes", False),
-            idle_edges=_flag(query, "idleEdges", False),
-            service_nodes=_flag(query, "injectServiceNodes", True),
-            security=_flag(query, "showSecurity", False),
-            badges=_flag(query, "badges", True),
-            box_cluster=_flag(query, "boxByCluster", True),
-            box_namespace=_flag(query, "boxByNamespace", True),
-            find=query.get("find", "")[:500],
-            hide=query.get("hide", "")[:500],
-            traffic=traffic,
-            layout=_choice(query.get("layout"), LAYOUTS, "dagre"),
-            rank=_flag(query, "rank", False),
-            rank_by=_choice(query.get("rankBy"), RANK_BY, "inbound"),
-            waypoints=_flag(query, "waypoints", True),
-            operation_nodes=_flag(query, "operationNodes", False),
-            edge_mode=_choice(query.get("edgeMode"), EDGE_MODES, "all"),
-            focus_selector=query.get("focusSelector", "")[:500],
-            animation=_flag(query, "animation", False),
-        )
-
-    def api_params(self, namespaces: list[str], *, node_graph: bool = False) -> dict[str, str]:
-        """The JSON API's query for this view (graph.md 1.4: what Kiali's UI sends)."""
-        appenders = list(BASE_APPENDERS)
-        if self.idle_nodes and not node_graph:
-            appenders.append("idleNode")
-        if self.security:
-            appenders.append("securityPolicy")
-        if "responseTime" in self.edge_labels:
-            appenders.append("responseTime")
-        if "throughput" in self.edge_labels:
-            appenders.append("throughput")
-        if self.operation_nodes:
-            appenders.append("aggregateNode")  # aggregate=request_operation, the default
-        boxes = (("cluster", self.box_cluster), ("namespace", self.box_namespace))
-        box_by = [name for name, on in boxes if on]
-        if self.graph_type in ("app", "versionedApp"):
-            box_by.insert(0, "app")
-        params = {
-            "namespaces": ",".join(namespaces),
-            "graphType": self.graph_type,
-            "duration": f"{self.duration}s",
-            "appenders": ",".join(appenders),
-            "includeIdleEdges": str(self.idle_edges).lower(),
-            "injectServiceNodes": str(self.service_nodes).lower(),
-            "responseTime": self.response_time,
-            "rateHttp": self.traffic.http,
-            "rateGrpc": self.traffic.grpc,
-            "rateTcp": self.traffic.tcp,
-            "ambientTraffic": self.traffic.ambient,
-            "waypoints": str(self.waypoints).lower(),
-        }
-        if box_by:
-            params["boxBy"] = ",".join(box_by)
-        return params
-
-
-@dataclass(frozen=True)
-class NodeFocus:
-    """The node a node graph is centred on, from the page's path. For an aggregate node,
-    `name` is the aggregate label, `version` its value and `service` the optional service."""
-
-    kind: str  # app | workload | service | aggregate
-    namespace: str
-    name: str
-    version: str = ""
-    service: str = ""
-
-    @property
-    def spec(self) -> NodeSpec:
-        if self.kind == "app":
-            return NodeSpec("app", self.namespace, app=self.name, version=self.version)
-        if self.kind == "workload":
-            return NodeSpec("workload", self.namespace, workload=self.name)
-        if self.kind == "aggregate":
-            return NodeSpec(
-                "aggregate",
-                self.namespace,
-                service=self.service,
-                aggregate=self.name,
-                aggregate_value=self.version,
-            )
-        return NodeSpec("service", self.namespace, service=self.name)
-
-    @property
-    def api_url(self) -> str:
-        if self.kind == "app" and self.version:
-            args = [self.namespace, self.name, self.version]
-            return reverse("api-graph-app-version", args=args)
-        if self.kind == "aggregate":
-            args = [self.namespace, self.name, self.version]
-            if self.service:
-                return reverse("api-graph-aggregate-service", args=[*args, self.service])
-            return reverse("api-graph-aggregate", args=args)
-        names = {"app": "api-graph-app", "workload": "api-graph-workload"}
-        return reverse(names.get(self.kind, "api-graph-service"), args=[self.namespace, self.name])
-
-    @property
-    def label(self) -> str:
-        if self.kind == "aggregate":
-            service = f" of service {self.service}" if self.service else ""
-            return f"{self.name} {self.version}{service}"
-        version = f" {self.version}" if self.version else ""
-        return f"{self.kind} {self.name}{version}"
-
-    @property
-    def token(self) -> str:
-        parts = (self.kind, self.namespace, self.name, self.version, self.service)
-        return "/".join(p for p in parts if p)
-
-    @classmethod
-    def from_token(cls, token: str) -> NodeFocus | None:
-        parts = token.split("/")
-        if len(parts) in (3, 4) and parts[0] in ("app", "workload", "service"):
-            return cls(*parts)
-        if len(parts) in (4, 5) and parts[0] == "aggregate":
-            return cls(*parts)
-        return None
-
-
-def node_graph_url(view_query: QueryDict, node: Any) -> str | None:
-    """The page's node graph for a graph node (None for boxes, unknowns and inaccessibles)."""
-    if node.get("isInaccessible") or node.get("nodeType") in ("box", "unknown"):
-        return None
-    kind = node.get("nodeType")
-    ns = node.get("namespace", "")
-    if kind == "aggregate":
-        label, _, value = str(node.get("aggregate", "")).partition("=")
-        if not value:
-            return None
-        args = [ns, label, value]
-        if node.get("service"):
-            url = reverse("graph-node-aggregate-service", args=[*args, node["service"]])
-        else:
-            url = reverse("graph-node-aggregate", args=args)
-    elif kind == "app" and node.get("version"):
-        url = reverse("graph-node-app-version", args=[ns, node["app"], node["version"]])
-    elif kind == "app":
-        url = reverse("graph-node", args=[ns, "applications", node["app"]])
-    elif kind == "workload":
-        url = reverse("graph-node", args=[ns, "workloads", node["workload"]])
-    elif kind == "service" and node.get("service") not in ("unknown", None):
-        url = reverse("graph-node", args=[ns, "services", node["service"]])
-    else:
-        return None
-    query = QueryDict(mutable=True)
-    for key in VIEW_KEYS:
-        if key in view_query:
-            query.setlist(key, view_query.getlist(key))
-    query["clusterName"] = node.get("cluster", "")
-    return f"{url}?{query.urlencode()}"
-
-
-DETAIL_ROUTES = {"app": "app_detail", "workload": "workload_detail", "service": "service_detail"}
-
-
-def detail_url(node: Any, tab: str = "") -> str | None:
-    """The node's detail page (or one of its tabs); None for nodes that have none."""
-    if node.get("isInaccessible"):
-        return None
-    kind = node.get("nodeType")
-    name = node.get(kind) if kind in DETAIL_ROUTES else None
-    if not name or name == "unknown":
-        return None
-    url = reverse(DETAIL_ROUTES[kind], args=[node.get("cluster", ""), node["namespace"], name])
-    return f"{url}?{urlencode({'tab': tab})}" if tab else url
-
-
-def _detail_templates() -> dict[str, str]:
-    """Detail URLs per node type with placeholders, for the graph's context menu: the
-    script fills in each node's cluster, namespace and name (URL-encoded)."""
-    args = ["__CLUSTER__", "__NAMESPACE__", "__NAME__"]
-    return {kind: reverse(route, args=args) for kind, route in DETAIL_ROUTES.items()}
 
 
 def _tracing_template(request: MeshRequest) -> str:
@@ -420,32 +107,9 @@ def _page_config(
         "focusSelector": view.focus_selector,
         "rank": view.rank,
         "rankBy": view.rank_by,
-        "detailUrls": _detail_templates(),
+        "detailUrls": detail_templates(),
         "tracingUrl": _tracing_template(request),
-        "nodeGraphUrls": _node_graph_templates(request.GET),
-    }
-
-
-def _node_graph_templates(query: QueryDict) -> dict[str, str]:
-    """Node-graph URLs per node type with placeholders, carrying the page's view options."""
-    view = QueryDict(mutable=True)
-    for key in VIEW_KEYS:
-        if key in query:
-            view.setlist(key, query.getlist(key))
-    view["clusterName"] = "__CLUSTER__"
-    suffix = f"?{view.urlencode()}"
-    ns, name = "__NAMESPACE__", "__NAME__"
-    return {
-        "app": reverse("graph-node", args=[ns, "applications", name]) + suffix,
-        "appVersion": reverse("graph-node-app-version", args=[ns, name, "__VERSION__"]) + suffix,
-        "workload": reverse("graph-node", args=[ns, "workloads", name]) + suffix,
-        "service": reverse("graph-node", args=[ns, "services", name]) + suffix,
-        "aggregate": reverse("graph-node-aggregate", args=[ns, "__AGGREGATE__", "__VALUE__"])
-        + suffix,
-        "aggregateService": reverse(
-            "graph-node-aggregate-service", args=[ns, "__AGGREGATE__", "__VALUE__", "__SERVICE__"]
-        )
-        + suffix,
+        "nodeGraphUrls": node_graph_templates(request.GET),
     }
 
 

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
 from mesh.graph.queries import node_queries
 from mesh.prometheus.client import Sample
-from mesh.views.graph import NodeFocus, node_graph_url
+from mesh.views.graph_links import NodeFocus, node_graph_url
 from tests.unit.graph_fixtures import (
     CART1_DST,
     CART2_DST,
