@@ -361,6 +361,7 @@
   }
 
   async function load() {
+    if (replay.on) return; // the replay shows the past; refreshing would jump to now
     if (!lastDocument) showStatus("Loading the graph…", "info", "graph-loading");
     let documentJson;
     try {
@@ -897,7 +898,78 @@
     input.selectionStart = input.selectionEnd = start + completion.length;
   }));
 
-  window.meshGraph = { cy: null, parseExpression, reload: load };
+  // ---- replay (features.md GR-21) ---------------------------------------------------------
+  // The last minutes again, 10 s of telemetry a frame: frame k is the graph at start + 10k,
+  // each with the toolbar's own options; playing steps at the chosen speed, the slider jumps.
+  const replay = { on: false, playing: false, start: 0, frames: 0, frame: 0, timer: 0 };
+  const replayBar = document.getElementById("graph-replay");
+  const replayToggle = document.getElementById("graph-replay-toggle");
+  const replaySlider = document.getElementById("graph-replay-slider");
+  const replayPlay = document.getElementById("graph-replay-play");
+  const replayWindow = document.getElementById("graph-replay-window");
+  const replaySpeed = document.getElementById("graph-replay-speed");
+  const replayTime = document.getElementById("graph-replay-time");
+  const FRAME_SECONDS = 10;
+
+  function resetReplay() {
+    const span = parseInt(replayWindow.value, 10);
+    replay.frames = Math.floor(span / FRAME_SECONDS) + 1;
+    replay.start = Math.floor(Date.now() / 1000) - span;
+    replaySlider.max = String(replay.frames - 1);
+  }
+
+  async function showFrame(k) {
+    replay.frame = Math.max(0, Math.min(k, replay.frames - 1));
+    replaySlider.value = String(replay.frame);
+    const at = replay.start + replay.frame * FRAME_SECONDS;
+    replayTime.textContent = new Date(at * 1000).toLocaleTimeString();
+    try {
+      draw(await fetchJson(config.apiUrl, { ...config.apiParams, queryTime: String(at) }));
+    } catch (error) {
+      // e.g. a namespace younger than the frame: say so and go on to the next frame
+      showStatus(replayTime.textContent + ": " + error.message, "warning");
+    }
+  }
+
+  function pauseReplay() {
+    replay.playing = false;
+    clearTimeout(replay.timer);
+    replayPlay.textContent = "Play";
+  }
+
+  async function step() {
+    if (!replay.playing) return;
+    if (replay.frame >= replay.frames - 1) { pauseReplay(); return; }
+    await showFrame(replay.frame + 1);
+    if (replay.playing) replay.timer = setTimeout(step, parseInt(replaySpeed.value, 10));
+  }
+
+  if (replayToggle) {
+    replayToggle.addEventListener("click", () => {
+      replay.on = !replay.on;
+      replayToggle.setAttribute("aria-pressed", String(replay.on));
+      replayBar.hidden = !replay.on;
+      pauseReplay();
+      if (replay.on) {
+        resetReplay();
+        showFrame(0);
+      } else {
+        replayTime.textContent = "";
+        load(); // back to now
+      }
+    });
+    replayPlay.addEventListener("click", () => {
+      if (replay.playing) { pauseReplay(); return; }
+      if (replay.frame >= replay.frames - 1) showFrame(0);
+      replay.playing = true;
+      replayPlay.textContent = "Pause";
+      replay.timer = setTimeout(step, parseInt(replaySpeed.value, 10));
+    });
+    replaySlider.addEventListener("input", () => { pauseReplay(); showFrame(parseInt(replaySlider.value, 10)); });
+    replayWindow.addEventListener("change", () => { pauseReplay(); resetReplay(); showFrame(0); });
+  }
+
+  window.meshGraph = { cy: null, parseExpression, reload: load, timestamp: () => lastDocument && lastDocument.timestamp };
   load();
   if (config.refreshMs > 0) setInterval(load, config.refreshMs);
 })();

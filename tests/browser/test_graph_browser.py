@@ -306,3 +306,27 @@ def test_traffic_animation_moves_points_along_busy_edges(page, live_server, grap
     page.uncheck('input[name="animation"][type="checkbox"]')
     assert page.evaluate(painted) == 0
     assert "animation=false" in page.url
+
+
+def test_replay_steps_through_the_last_minute_ten_seconds_a_frame(page, live_server, graph_console):
+    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
+    page.wait_for_selector(DRAWN)
+    live = page.evaluate("() => window.meshGraph.timestamp()")
+    page.click("#graph-replay-toggle")
+    assert page.locator("#graph-replay").is_visible()
+    page.select_option("#graph-replay-window", "60")
+    page.select_option("#graph-replay-speed", "1000")
+    assert page.get_attribute("#graph-replay-slider", "max") == "6"  # 0 s, 10 s, ... 60 s
+    page.click("#graph-replay-play")
+    page.wait_for_function(
+        "() => document.getElementById('graph-replay-slider').value === '6'", timeout=30_000
+    )
+    page.wait_for_function(
+        "() => document.getElementById('graph-replay-play').textContent === 'Play'"
+    )
+    last = page.evaluate("() => window.meshGraph.timestamp()")
+    assert live - 70 <= last - 60 <= live  # the window's first frame was a minute before
+    screenshot(page, "graph-replay")
+    page.click("#graph-replay-toggle")  # back to now
+    page.wait_for_function(f"() => window.meshGraph.timestamp() >= {last}")
+    assert page.locator("#graph-replay").is_hidden()
