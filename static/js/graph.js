@@ -325,7 +325,13 @@
       }));
     } else {
       if (cy) cy.destroy();
-      cy = cytoscape({ container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 4 });
+      cy = cytoscape({ container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 4, boxSelectionEnabled: true });
+      // Shift + drag draws a box (cytoscape's box selection): zoom to what it took in.
+      cy.on("boxend", (event) => setTimeout(() => {
+        const taken = cy.$(":selected");
+        if (taken.length) cy.animate({ fit: { eles: taken, padding: 30 } }, { duration: 250 });
+        taken.unselect(); // the box was a way to zoom, not a selection
+      }, 0));
       cy.on("tap", "node, edge", (event) => openPanel(event.target));
       cy.on("cxttap", "node", (event) => openMenu(event.target, event.renderedPosition));
       // Hovering a node lights up its neighbourhood and dims the rest.
@@ -864,15 +870,23 @@
     }
   });
 
-  document.querySelectorAll("[data-zoom]").forEach((button) => button.addEventListener("click", () => {
+  container.addEventListener("keydown", (event) => {
+    const action = { "+": "in", "=": "in", "-": "out", "0": "fit" }[event.key];
+    if (!action || !cy) return;
+    event.preventDefault();
+    zoom(action);
+  });
+
+  document.querySelectorAll("[data-zoom]").forEach((button) => button.addEventListener("click", () => zoom(button.dataset.zoom)));
+
+  function zoom(action) {
     if (!cy) return;
-    const action = button.dataset.zoom;
     const center = { x: container.clientWidth / 2, y: container.clientHeight / 2 };
     if (action === "in") cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: center });
     else if (action === "out") cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: center });
     else if (action === "fit") cy.fit(undefined, 30);
     else layout();
-  }));
+  }
 
   // Tab completes the operand or flag being typed (to the longest common prefix when several
   // fit); with nothing to complete, Tab moves on as usual.

@@ -330,3 +330,29 @@ def test_replay_steps_through_the_last_minute_ten_seconds_a_frame(page, live_ser
     page.click("#graph-replay-toggle")  # back to now
     page.wait_for_function(f"() => window.meshGraph.timestamp() >= {last}")
     assert page.locator("#graph-replay").is_hidden()
+
+
+def test_keyboard_zoom_and_shift_drag_zoom_to_an_area(page, live_server, graph_console):
+    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
+    page.wait_for_selector(DRAWN)
+    zoom = "() => window.meshGraph.cy.zoom()"
+    start = page.evaluate(zoom)
+    page.focus("#graph-canvas")
+    page.keyboard.press("-")
+    assert page.evaluate(zoom) < start
+    page.keyboard.press("0")  # fit
+    fitted = page.evaluate(zoom)
+    box = page.locator("#graph-canvas").bounding_box()
+    assert box is not None
+    # a small area in the middle, drawn with shift held: the graph zooms in on it
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.keyboard.down("Shift")
+    page.mouse.move(x - 60, y - 40)
+    page.mouse.down()
+    page.mouse.move(x + 60, y + 40, steps=8)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_function(f"() => window.meshGraph.cy.zoom() > {fitted} * 1.2")
+    page.click("#graph-shortcuts > summary")
+    assert "Zoom to the area drawn" in page.locator("#graph-shortcuts").inner_text()
+    screenshot(page, "graph-shortcuts")
