@@ -44,15 +44,27 @@ def graph_console(demo_mesh, east_cluster, west_cluster, prometheus_server, cons
     )
 
 
-def click_node(page, node_id: str) -> None:
-    box = page.evaluate(
-        """id => { const n = window.meshGraph.cy.getElementById(id);
-                   const r = n.renderedBoundingBox({includeLabels: false});
-                   const c = document.getElementById('graph-canvas').getBoundingClientRect();
-                   return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }""",
-        node_id,
+def node_center(page, selector: str) -> dict:
+    """Where on the screen the node a cytoscape selector names is drawn."""
+    return page.evaluate(
+        """s => { const n = window.meshGraph.cy.$(s).first();
+                  const r = n.renderedBoundingBox({includeLabels: false});
+                  const c = document.getElementById('graph-canvas').getBoundingClientRect();
+                  return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }""",
+        selector,
     )
-    page.mouse.click(box["x"], box["y"])
+
+
+def click_node(page, node_id: str) -> None:
+    at = node_center(page, f'node[id="{node_id}"]')
+    page.mouse.click(at["x"], at["y"])
+
+
+def open_workload_graph(page, live_server, extra: str = "") -> None:
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload{extra}"
+    )
+    page.wait_for_selector(DRAWN)
 
 
 def test_the_ecommerce_graph_draws_with_errors_badges_and_a_side_panel(
@@ -168,8 +180,7 @@ def test_a_namespace_without_traffic_says_so(page, live_server, graph_console):
 
 
 def test_the_traffic_selector_drops_protocols_from_the_graph(page, live_server, graph_console):
-    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server)
     protocols = {e["protocol"] for e in page.evaluate(EDGES)}
     assert {"http", "grpc", "tcp"} <= protocols
     page.click("#graph-traffic > summary")
@@ -184,8 +195,7 @@ def test_the_traffic_selector_drops_protocols_from_the_graph(page, live_server, 
 
 
 def test_rank_layouts_presets_and_tab_completion(page, live_server, graph_console):
-    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server)
     positions = "() => window.meshGraph.cy.nodes().not('.box').map(n => n.position())"
     before = page.evaluate(positions)
     page.click("#graph-display > summary")
@@ -222,17 +232,10 @@ def test_rank_layouts_presets_and_tab_completion(page, live_server, graph_consol
 
 
 def test_a_right_click_opens_the_node_menu_and_its_links_work(page, live_server, graph_console):
-    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server)
     nodes = page.evaluate(NODES)
     catalog = next(n for n in nodes if n["workload"] == "product-catalog-v1")
-    box = page.evaluate(
-        """id => { const n = window.meshGraph.cy.getElementById(id);
-                   const r = n.renderedBoundingBox({includeLabels: false});
-                   const c = document.getElementById('graph-canvas').getBoundingClientRect();
-                   return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }""",
-        catalog["id"],
-    )
+    box = node_center(page, f'node[id="{catalog["id"]}"]')
     page.mouse.click(box["x"], box["y"], button="right")
     menu = page.wait_for_selector("#graph-context-menu:not([hidden])")
     items = [a.inner_text() for a in page.query_selector_all("#graph-context-menu a")]
@@ -254,11 +257,7 @@ def test_a_right_click_opens_the_node_menu_and_its_links_work(page, live_server,
 
 def test_edge_modes_focus_from_the_url_and_hover_neighbourhoods(page, live_server, graph_console):
     selector = 'node[workload="product-catalog-v1"]'
-    page.goto(
-        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload"
-        f"&edgeMode=unhealthy&focusSelector={quote(selector)}"
-    )
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server, f"&edgeMode=unhealthy&focusSelector={quote(selector)}")
     shown = page.evaluate(
         "() => window.meshGraph.cy.edges().filter(e => e.visible()).map(e => e.data('health'))"
     )
@@ -276,12 +275,7 @@ def test_edge_modes_focus_from_the_url_and_hover_neighbourhoods(page, live_serve
     assert "edgeMode=all" in page.url
     page.click("#graph-display > summary")
 
-    catalog = page.evaluate(
-        """() => { const n = window.meshGraph.cy.$('node[workload="product-catalog-v1"]');
-                   const r = n.renderedBoundingBox({includeLabels: false});
-                   const c = document.getElementById('graph-canvas').getBoundingClientRect();
-                   return {x: c.left + (r.x1 + r.x2) / 2, y: c.top + (r.y1 + r.y2) / 2}; }"""
-    )
+    catalog = node_center(page, 'node[workload="product-catalog-v1"]')
     page.mouse.move(catalog["x"], catalog["y"])
     dimmed = page.evaluate(
         "() => window.meshGraph.cy.nodes('.dimmed').map(n => n.data('workload') || n.data('service'))"
@@ -290,10 +284,7 @@ def test_edge_modes_focus_from_the_url_and_hover_neighbourhoods(page, live_serve
 
 
 def test_traffic_animation_moves_points_along_busy_edges(page, live_server, graph_console):
-    page.goto(
-        f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload&animation=true"
-    )
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server, "&animation=true")
     painted = """() => { const c = document.getElementById('graph-animation');
         const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i]) n++; return n; }"""
@@ -309,8 +300,7 @@ def test_traffic_animation_moves_points_along_busy_edges(page, live_server, grap
 
 
 def test_replay_steps_through_the_last_minute_ten_seconds_a_frame(page, live_server, graph_console):
-    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server)
     live = page.evaluate("() => window.meshGraph.timestamp()")
     page.click("#graph-replay-toggle")
     assert page.locator("#graph-replay").is_visible()
@@ -333,8 +323,7 @@ def test_replay_steps_through_the_last_minute_ten_seconds_a_frame(page, live_ser
 
 
 def test_keyboard_zoom_and_shift_drag_zoom_to_an_area(page, live_server, graph_console):
-    page.goto(f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload")
-    page.wait_for_selector(DRAWN)
+    open_workload_graph(page, live_server)
     zoom = "() => window.meshGraph.cy.zoom()"
     start = page.evaluate(zoom)
     page.focus("#graph-canvas")
