@@ -412,9 +412,9 @@ def route(
 _required = operator.itemgetter(*_REQUIRED_AT)
 
 
-def sample_values(samples: Iterable[Sample]) -> Prepared:
-    """Samples as `prepare` takes them: (values of SAMPLE_LABELS, sample value) pairs."""
-    return [(tuple(map(s[0].get, SAMPLE_LABELS)), s[1]) for s in samples]
+def sample_values(samples: Iterable[Sample], names: tuple[str, ...] = SAMPLE_LABELS) -> Prepared:
+    """Samples as `prepare` takes them: (values of `names`, sample value) pairs."""
+    return [(tuple(map(s[0].get, names)), s[1]) for s in samples]
 
 
 def _first(edge: Edge, key: tuple[object, ...]) -> bool:

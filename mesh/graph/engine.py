@@ -136,7 +136,7 @@ def _label_values(query: QueryFn) -> LabelQueryFn:
         return fast
 
     def from_samples(text: str, names: tuple[str, ...]) -> list[tuple[LabelValues, float]]:
-        return [(tuple(map(s.labels.get, names)), s.value) for s in query(text)]
+        return build.sample_values(query(text), names)
 
     return from_samples
 

@@ -212,6 +212,19 @@ def _node_selectors(node: NodeSpec, inbound: bool) -> list[list[str]] | None:
     return None
 
 
+def aggregate_selector(opts: GraphOptions, node: NodeSpec) -> list[str]:
+    """An aggregate node's classified requests (graph.md 3.5): its node graph's one query,
+    which its aggregateNode appender sends again."""
+    sel = [
+        reporter(opts, "destination"),
+        matcher("destination_service_namespace", "=", node.namespace),
+        matcher(node.aggregate, "=", node.aggregate_value),
+    ]
+    if node.service:
+        sel.append(matcher("destination_service_name", "=", node.service))
+    return sel
+
+
 def node_queries(
     opts: GraphOptions,
     node: NodeSpec,
@@ -224,13 +237,7 @@ def node_queries(
     aggregate node, the one query of its classified requests."""
     idle = opts.include_idle_edges
     if node.kind == "aggregate":
-        sel = [
-            reporter(opts, "destination"),
-            matcher("destination_service_namespace", "=", node.namespace),
-            matcher(node.aggregate, "=", node.aggregate_value),
-        ]
-        if node.service:
-            sel.append(matcher("destination_service_name", "=", node.service))
+        sel = aggregate_selector(opts, node)
         group_by = f"{GB_REQ},{node.aggregate}"
         text = _rate_query(
             "istio_requests_total", braces(scope, sel), seconds, group_by, False, space=False

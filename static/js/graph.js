@@ -464,11 +464,6 @@
     return { x: u * u * a.x + 2 * u * t * c.x + t * t * b.x, y: u * u * a.y + 2 * u * t * c.y + t * t * b.y };
   }
 
-  function trafficRate(d) {
-    const t = d.traffic || {};
-    return t.rates ? edgeRate(d) : 0;
-  }
-
   function animate(now) {
     if (!config.animation || !cy) return;
     const ratio = window.devicePixelRatio || 1;
@@ -483,7 +478,7 @@
     const zoom = cy.zoom(), pan = cy.pan();
     const dash = config.animationStyle === "dash";
     cy.batch(() => cy.edges().forEach((edge) => {
-      const rate = trafficRate(edge.data());
+      const rate = edgeRate(edge.data());
       if (!(rate > 0) || !edge.visible()) return;
       if (dash) {
         edge.style({ "line-style": "dashed", "line-dash-pattern": [6, 4], "line-dash-offset": -((now / 40) % 10) });

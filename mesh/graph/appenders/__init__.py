@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mesh.graph.model import Node, ok, ok_version
 from mesh.graph.objects import ObjectLister, Workload, workloads
 from mesh.graph.options import GraphOptions
 from mesh.graph.queries import NamespaceGroup
@@ -44,6 +45,19 @@ class AppenderContext:
         if key not in self._workloads:
             self._workloads[key] = workloads(self.objects, cluster, namespace)
         return self._workloads[key]
+
+    def backing(self, node: Node) -> list[Workload]:
+        """The workloads behind a workload or app node: its own for a workload (and for a
+        versioned app keyed by workload), else every workload of the app (and version)."""
+        found = self.workloads(node.cluster, node.namespace)
+        if node.node_type == "workload" or (node.node_type == "app" and ok(node.workload)):
+            workload = found.get(node.workload)
+            return [workload] if workload else []
+        return [
+            w
+            for w in found.values()
+            if w.app == node.app and (not ok_version(node.version) or w.version == node.version)
+        ]
 
     def clusters_of(self, namespace: str) -> list[str]:
         return sorted({c for c, ns in self.accessible if ns == namespace})

@@ -15,7 +15,15 @@ from __future__ import annotations
 from mesh.graph.appenders import AppenderContext
 from mesh.graph.build import SAMPLE_LABELS, node_id, protocol_of, route, traffic_names
 from mesh.graph.model import Edge, Node, TrafficMap, ok
-from mesh.graph.queries import GB_REQ, braces, in_namespaces, reporter, run_in_order, wrap
+from mesh.graph.queries import (
+    GB_REQ,
+    aggregate_selector,
+    braces,
+    in_namespaces,
+    reporter,
+    run_in_order,
+    wrap,
+)
 from mesh.prometheus.promql import matcher
 
 METRIC = "istio_requests_total"
@@ -27,14 +35,7 @@ def queries_for(ctx: AppenderContext) -> list[str]:
     node = opts.node
     selectors = []
     if node is not None and node.kind == "aggregate":
-        sel = [
-            rep,
-            matcher("destination_service_namespace", "=", node.namespace),
-            matcher(agg, "=", node.aggregate_value),
-        ]
-        if node.service:
-            sel.append(matcher("destination_service_name", "=", node.service))
-        selectors.append((sel, ctx.groups[0].seconds))
+        selectors.append((aggregate_selector(opts, node), ctx.groups[0].seconds))
     else:
         for group in ctx.groups:
             ns = group.namespaces
@@ -89,11 +90,14 @@ def apply(tmap: TrafficMap, ctx: AppenderContext) -> None:
     for _, samples in run_in_order(queries_for(ctx), ctx.query):
         for sample in samples:
             value = sample.labels.get(agg)
+            if not value:
+                continue
             raw = tuple(map(sample.labels.get, SAMPLE_LABELS))
             # the same series can answer two namespaces' queries: count it once
-            if not value or (value, *raw) in seen:
+            series = (value, *raw)
+            if series in seen:
                 continue
-            seen.add((value, *raw))
+            seen.add(series)
             resolved = route(METRIC, protocol, is_request, raw, opts, frozenset())
             if resolved is None:
                 continue

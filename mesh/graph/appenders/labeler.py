@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mesh.graph.appenders import AppenderContext
-from mesh.graph.model import Node, TrafficMap, ok
+from mesh.graph.model import Node, TrafficMap
 from mesh.graph.objects import APP_LABELS, VERSION_LABELS, in_namespace, name_of
 
 SHOWN = frozenset((*APP_LABELS, *VERSION_LABELS))
@@ -32,13 +32,7 @@ def _labels(
     if node.node_type == "service":
         service = services.get(node.service) or {}
         return dict((service.get("metadata") or {}).get("labels") or {})
-    found = ctx.workloads(node.cluster, node.namespace)
-    if node.node_type == "workload" or (node.node_type == "app" and ok(node.workload)):
-        workload = found.get(node.workload)
-        return dict(workload.labels) if workload else {}
-    if node.node_type == "app":
-        return _shared([w.labels for w in found.values() if w.app == node.app])
-    return {}
+    return _shared([w.labels for w in ctx.backing(node)])
 
 
 def apply(tmap: TrafficMap, ctx: AppenderContext) -> None:

@@ -7,20 +7,8 @@ they read as ambient rather than out of mesh; that quirk is kept (graph.md 5.2).
 from __future__ import annotations
 
 from mesh.graph.appenders import AppenderContext
-from mesh.graph.model import Node, TrafficMap, ok, ok_version
-from mesh.graph.objects import Workload, has_sidecar, is_ambient_pod, is_gateway
-
-
-def _backing(node: Node, ctx: AppenderContext) -> list[Workload]:
-    found = ctx.workloads(node.cluster, node.namespace)
-    if node.node_type == "workload" or (node.node_type == "app" and ok(node.workload)):
-        workload = found.get(node.workload)
-        return [workload] if workload else []
-    return [
-        w
-        for w in found.values()
-        if w.app == node.app and (not ok_version(node.version) or w.version == node.version)
-    ]
+from mesh.graph.model import TrafficMap
+from mesh.graph.objects import has_sidecar, is_ambient_pod, is_gateway
 
 
 def apply(tmap: TrafficMap, ctx: AppenderContext) -> None:
@@ -34,7 +22,7 @@ def apply(tmap: TrafficMap, ctx: AppenderContext) -> None:
             continue
         if node.namespace in ctx.control_plane_namespaces:
             continue
-        backing = _backing(node, ctx)
+        backing = ctx.backing(node)
         pods = [p for w in backing for p in w.pods]
         sidecar = all(has_sidecar(p) for p in pods) if pods else True
         ambient = all(is_ambient_pod(p) for p in pods) if pods else True
