@@ -29,7 +29,11 @@ GB_REQ = GB_MSG + ",request_protocol,response_code,grpc_response_status,response
 GB_TCP = "app," + GB_MSG + ",response_flags"
 
 GROUP_SIZE = 10
-MAX_WORKERS = 8
+# Queries of one graph in flight at once. Three keep a Prometheus core busy while this
+# process reads each answer as it comes, and spread the answers out in time; all at once,
+# they end together and the reading is left to do after the last (measured with the graph
+# bench: the same queries answered as fast either way, the graph 0.1x sooner with three).
+MAX_WORKERS = 3
 
 T = TypeVar("T")
 R = TypeVar("R")
