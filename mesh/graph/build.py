@@ -282,10 +282,13 @@ class TrafficBuilder:
         tmap: TrafficMap,
         opts: GraphOptions,
         waypoints: Set[tuple[str, str, str]] = frozenset(),
+        touched: list[Edge] | None = None,
     ) -> None:
         self.tmap = tmap
         self.opts = opts
         self.waypoints = waypoints
+        # when given, every edge a sample lands on is appended (render_ahead's pending)
+        self.touched = touched
         self._seen: dict[str, set[RawLabels]] = {}
         self._nodes: dict[Ends, Node | None] = {}
         # metric -> label values -> route; filled from several threads, but a route is
@@ -335,7 +338,7 @@ class TrafficBuilder:
         source, dest = self._node(src), self._node(dst)
         if source is None or dest is None:
             return
-        opts, waypoints = self.opts, self.waypoints
+        opts, waypoints, touched = self.opts, self.waypoints, self.touched
         if waypoints:
             for node, tup in ((source, src), (dest, dst)):
                 if (tup[0], tup[3], tup[4]) in waypoints:
@@ -357,16 +360,23 @@ class TrafficBuilder:
             svc.flags["isInjected"] = True
             edge = edge_at(source.id, svc.id, protocol) or self._edge(source.id, svc.id, protocol)
             if _first(edge, key):
+                if touched is not None:
+                    touched.append(edge)
                 if value > 0:
                     apply_traffic(source, svc, edge, value, code, flags, host)
                 svc.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
                 edge = edge_at(svc.id, dest.id, protocol) or self._edge(svc.id, dest.id, protocol)
-                if _first(edge, key) and value > 0:
-                    apply_traffic(svc, dest, edge, value, code, flags, host)
+                if _first(edge, key):
+                    if touched is not None:
+                        touched.append(edge)
+                    if value > 0:
+                        apply_traffic(svc, dest, edge, value, code, flags, host)
                 dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
             return
         edge = edge_at(source.id, dest.id, protocol) or self._edge(source.id, dest.id, protocol)
         if _first(edge, key):
+            if touched is not None:
+                touched.append(edge)
             if value > 0:
                 apply_traffic(source, dest, edge, value, code, flags, host)
             dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)

@@ -45,6 +45,7 @@ from mesh.graph.queries import (
     traffic_queries,
 )
 from mesh.graph.render import to_json
+from mesh.graph.render_ahead import EdgeTrafficCache
 from mesh.prometheus.client import LabelValues, PrometheusClient, Sample
 
 log = logging.getLogger(__name__)
@@ -162,17 +163,22 @@ def _waypoints(request: GraphRequest) -> frozenset[tuple[str, str, str]]:
     return waypoint_keys(request.objects, clusters)
 
 
-def build_traffic(request: GraphRequest, query: QueryFn) -> TrafficMap:
+def build_traffic(
+    request: GraphRequest, query: QueryFn, ahead: EdgeTrafficCache | None = None
+) -> TrafficMap:
     """Telemetry only: the traffic queries, run concurrently, each answer decoded and
-    prepared in the thread that fetched it and added to the map in query order."""
-    tmap = TrafficMap()
-    builder = build.TrafficBuilder(tmap, request.opts, _waypoints(request))
+    prepared in the thread that fetched it and added to the map in query order; with
+    `ahead`, the edges changed so far are written while later answers are awaited."""
+    tmap = ahead.tmap if ahead is not None else TrafficMap()
+    touched = ahead.pending if ahead is not None else None
+    builder = build.TrafficBuilder(tmap, request.opts, _waypoints(request), touched)
     values = _label_values(query)
 
     def fetch(item: TrafficQuery) -> build.Prepared:
         return builder.prepare(item.metric, values(item.text, build.SAMPLE_LABELS))
 
-    for item, prepared in run_in_order(plan(request), fetch):
+    idle = ahead.advance if ahead is not None else None
+    for item, prepared in run_in_order(plan(request), fetch, idle=idle):
         builder.apply(item.metric, prepared)
     return tmap
 
@@ -216,10 +222,13 @@ def finish(
 
 
 def build_graph(
-    request: GraphRequest, query: QueryFn, skip: frozenset[str] = frozenset()
+    request: GraphRequest,
+    query: QueryFn,
+    skip: frozenset[str] = frozenset(),
+    ahead: EdgeTrafficCache | None = None,
 ) -> TrafficMap:
     with gc_paused():
-        return finish(build_traffic(request, query), request, query, skip)
+        return finish(build_traffic(request, query, ahead), request, query, skip)
 
 
 class GraphDocument:
@@ -231,15 +240,21 @@ class GraphDocument:
     """
 
     def __init__(
-        self, body: bytes, traffic_map: TrafficMap, elements: dict[str, Any], hold: Hold
+        self,
+        body: bytes,
+        traffic_map: TrafficMap,
+        elements: dict[str, Any],
+        hold: Hold,
+        ahead: EdgeTrafficCache | None = None,
     ) -> None:
         self.body = body
         self.traffic_map: TrafficMap | None = traffic_map
         self._elements: dict[str, Any] | None = elements
+        self._ahead = ahead
         self._hold = hold
 
     def release(self) -> None:
-        self.traffic_map = self._elements = None
+        self.traffic_map = self._elements = self._ahead = None
         self._hold.release()
 
 
@@ -255,10 +270,11 @@ def graph_document(request: GraphRequest, query: QueryFn) -> GraphDocument:
     """
     hold = Hold()
     try:
-        tmap = build_graph(request, query)
-        elements = to_json(tmap, request.opts)
+        ahead = EdgeTrafficCache(TrafficMap())
+        tmap = build_graph(request, query, ahead=ahead)
+        elements = to_json(tmap, request.opts, traffic=ahead)
         body = _ENCODER.encode(elements)
-        return GraphDocument(body, tmap, elements, hold)
+        return GraphDocument(body, tmap, elements, hold, ahead)
     except BaseException:
         hold.release()
         raise

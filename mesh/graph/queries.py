@@ -296,9 +296,12 @@ def run_in_order(
     items: Sequence[T],
     fetch: Callable[[T], R],
     max_workers: int = MAX_WORKERS,
+    idle: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[T, R]]:
     """fetch() every item concurrently; yield (item, result) in item order, each as soon as
-    it and everything before it has arrived. The first failure is raised once reached."""
+    it and everything before it has arrived. The first failure is raised once reached.
+    While the next result is awaited, `idle` is called for as long as it returns True
+    (work that can be done ahead, a little at a time)."""
     if not items:
         return
     if len(items) == 1:
@@ -314,6 +317,9 @@ def run_in_order(
                 # at the end, where it delays the response.
                 futures[index] = None
                 assert future is not None
+                if idle is not None:
+                    while not future.done() and idle():
+                        pass
                 result = future.result()
                 del future
                 yield item, result

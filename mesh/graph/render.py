@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 from mesh.graph.model import Edge, Node, TrafficMap, ok
@@ -126,29 +127,13 @@ _META_STRINGS = ("destPrincipal", "sourcePrincipal", "healthStatus")
 _META_NUMBERS = ("isMTLS", "responseTime", "throughput")
 
 
-def edge_data(
-    edge: Edge, source: Node, hashes: dict[str, str], source_hash: str = ""
-) -> dict[str, Any]:
-    """One edge's data. Written for speed: a big graph has thousands of edges and this is
-    most of the time the JSON takes, so it avoids helper calls and repeated lookups, and
-    the usual edge (one code, one flag, one host, no errors) takes the shortest way.
-    `source_hash` stands in for the source's own (a waypoint's folded way back, below)."""
-    src, dst = source_hash or hashes[edge.source], hashes[edge.dest]
+def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
+    """One edge's "traffic": protocol, rates and responses. Written for speed: a big graph
+    has thousands of edges and this is most of the time its JSON takes, so it avoids helper
+    calls and repeated lookups, and the usual edge (one code, one flag, one host, no
+    errors) takes the shortest way. It reads the edge's rates and responses and its
+    source's outbound rate, nothing else (EdgeTrafficCache relies on that)."""
     protocol = edge.protocol
-    data: dict[str, Any] = {
-        "id": _sha256(f"{src}.{dst}.{protocol}".encode()).hexdigest(),
-        "source": src,
-        "target": dst,
-    }
-    meta = edge.meta
-    if meta:
-        for name in _META_STRINGS:
-            if meta.get(name):
-                data[name] = meta[name]
-        for name in _META_NUMBERS:
-            value = meta.get(name)
-            if value:
-                data[name] = f"{value:.0f}"
     traffic: dict[str, Any] = {"protocol": protocol}
     edge_rates = edge.rates
     total = edge_rates.get(protocol, 0.0)
@@ -183,7 +168,39 @@ def edge_data(
                 entry["hosts"] = {n: f"{v / total * 100:.1f}" for n, v in hosts.items()}
             responses[code] = entry
         traffic["responses"] = responses
-    data["traffic"] = traffic
+    return traffic
+
+
+TrafficWriter = Callable[[Edge, Node], Any]
+
+
+def edge_data(
+    edge: Edge,
+    source: Node,
+    hashes: dict[str, str],
+    source_hash: str = "",
+    traffic: TrafficWriter = edge_traffic,
+    ident: str = "",
+) -> dict[str, Any]:
+    """One edge's data: ids, the metadata appenders set, its traffic (from `traffic`, which
+    may give it ready-encoded) and a waypoint's folded way back. `source_hash` stands in for
+    the source's own (that way back, below); `ident` is the edge's id when known."""
+    src, dst = source_hash or hashes[edge.source], hashes[edge.dest]
+    data: dict[str, Any] = {
+        "id": ident or edge_id(src, dst, edge.protocol),
+        "source": src,
+        "target": dst,
+    }
+    meta = edge.meta
+    if meta:
+        for name in _META_STRINGS:
+            if meta.get(name):
+                data[name] = meta[name]
+        for name in _META_NUMBERS:
+            value = meta.get(name)
+            if value:
+                data[name] = f"{value:.0f}"
+    data["traffic"] = traffic(edge, source)
     if meta and "waypoint" in meta:
         # As Kiali writes it, the way back is converted as if it left the node owning the
         # edge: its source and target are both that node (graph.md quirk 4).
@@ -194,6 +211,10 @@ def edge_data(
             folded["fromEdge"] = edge_data(back, source, hashes, source_hash=src)
         data["waypoint"] = folded
     return data
+
+
+def edge_id(source_hash: str, dest_hash: str, protocol: str) -> str:
+    return _sha256(f"{source_hash}.{dest_hash}.{protocol}".encode()).hexdigest()
 
 
 def _box_nodes(
@@ -265,22 +286,27 @@ def _node_sort_key(pair: tuple[Node, dict[str, Any]]) -> tuple[Any, ...]:
         node.version,
         node.service,
         node.workload,
+        node.id,  # aggregate nodes of one namespace differ in nothing else
     )
 
 
-def _edge_sort_key(data: dict[str, Any]) -> tuple[str, str, str]:
-    return (data["source"], data["target"], data["traffic"]["protocol"])
-
-
-def to_json(tmap: TrafficMap, opts: GraphOptions) -> dict[str, Any]:
-    """The whole response body: timestamp, duration, graphType and elements."""
+def to_json(
+    tmap: TrafficMap, opts: GraphOptions, traffic: TrafficWriter = edge_traffic
+) -> dict[str, Any]:
+    """The whole response body: timestamp, duration, graphType and elements. Edges are
+    ordered by source, target and protocol: their hashes are all 64 characters long, so
+    the string hashed for an edge's id sorts the same way and is used for both."""
     hashes = {node.id: hash_id(node.id) for node in tmap.nodes()}
     items = [(node, node_data(node, with_hash=hashes[node.id])) for node in tmap.nodes()]
     items += _box_nodes(items, opts)
     items.sort(key=_node_sort_key)
-    node = tmap.node
-    edges = [edge_data(e, node(e.source), hashes) for e in tmap.edges()]
-    edges.sort(key=_edge_sort_key)
+    node, sha = tmap.node, _sha256
+    keyed = [(f"{hashes[e.source]}.{hashes[e.dest]}.{e.protocol}", e) for e in tmap.edges()]
+    keyed.sort()  # the keys are unique: no two edges are ever compared
+    edges = [
+        edge_data(e, node(e.source), hashes, traffic=traffic, ident=sha(k.encode()).hexdigest())
+        for k, e in keyed
+    ]
     return {
         "timestamp": opts.query_time,
         "duration": opts.duration,

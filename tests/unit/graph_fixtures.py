@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mesh.graph.engine import GraphRequest, build_graph
+import msgspec
+
+from mesh.graph.engine import GraphRequest, build_graph, graph_document
 from mesh.graph.options import parse_options
 from mesh.graph.render import hash_id, to_json
 from mesh.prometheus.client import Sample
@@ -130,7 +132,14 @@ def graph_json(
             sent.append(text)
         return answers(text)
 
-    return to_json(build_graph(request, query), opts)
+    document = to_json(build_graph(request, query), opts)
+    # The API's own path (edges written ahead, then encoded) must give the same bytes.
+    api = graph_document(request, answers)
+    try:
+        assert api.body == msgspec.json.encode(document)
+    finally:
+        api.release()
+    return document
 
 
 def by_id(document: dict) -> tuple[dict, dict]:  # type: ignore[type-arg]

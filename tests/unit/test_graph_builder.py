@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
+import msgspec
 import pytest
 
 from mesh.api.graph import GraphResponse
@@ -16,6 +17,7 @@ from mesh.graph.engine import GraphDocument
 from mesh.graph.model import TrafficMap
 from mesh.graph.options import parse_options
 from mesh.graph.render import to_json
+from mesh.graph.render_ahead import EdgeTrafficCache
 from mesh.prometheus.client import Sample
 from tests.unit.graph_fixtures import CART1_DST, CART2_DST, FRONTEND, req
 
@@ -82,6 +84,31 @@ def test_answers_prepared_out_of_order_apply_in_query_order():
     assert to_json(shuffled, opts) == to_json(in_order, opts)
     svc_edge = ("svc_c1_shop_cart", "wl_c1_shop_cart-v1", "http")
     assert edges_of(shuffled)[svc_edge] == {"http": 5, "http5xx": 1}
+
+
+def test_edges_written_ahead_are_written_again_once_anything_they_show_changes():
+    opts = options()
+    ahead = EdgeTrafficCache(TrafficMap())
+    builder = TrafficBuilder(ahead.tmap, opts, touched=ahead.pending)
+    builder.add(METRIC, [req(FRONTEND, CART1_DST, 4), req(FRONTEND, CART2_DST, 1)])
+    while ahead.advance(budget=1):
+        pass
+    written = ahead(
+        builder.tmap.edge("wl_c1_shop_frontend-v1", "wl_c1_shop_cart-v2", "http"),
+        builder.tmap.node("wl_c1_shop_frontend-v1"),
+    )
+    # Later answers: an error on one edge, and more traffic from the same source, which
+    # changes the other edge's share of requests although its own rates stay the same.
+    builder.add(METRIC, [req(FRONTEND, CART1_DST, 1, code="503", flags="UF")])
+    written_ahead = msgspec.json.encode(to_json(ahead.tmap, opts, traffic=ahead))
+    assert written_ahead == msgspec.json.encode(to_json(ahead.tmap, opts))
+    edge = ahead.tmap.edge("wl_c1_shop_frontend-v1", "wl_c1_shop_cart-v2", "http")
+    assert edge is not None
+    now = ahead(edge, ahead.tmap.node("wl_c1_shop_frontend-v1"))
+    assert bytes(written) != bytes(now) and b'"httpPercentReq":"16.7"' in bytes(now)
+    # an appender's change to an edge's rates is seen as well
+    edge.rates["http"] = 2.0
+    assert b'"http":"2.00"' in bytes(ahead(edge, ahead.tmap.node("wl_c1_shop_frontend-v1")))
 
 
 def test_known_labels_take_the_plain_mapping_and_the_egress_rule_still_applies():
@@ -166,7 +193,7 @@ def test_the_graph_response_lets_the_graph_go_when_closed():
 def test_a_document_with_a_key_that_is_no_string_still_encodes(monkeypatch):
     opts = options()
     request = engine.GraphRequest(opts, {"shop": opts.duration}, frozenset({("c1", "shop")}))
-    monkeypatch.setattr(engine, "to_json", lambda tmap, opts: {"elements": {200: "ok"}})
+    monkeypatch.setattr(engine, "to_json", lambda tmap, opts, **_: {"elements": {200: "ok"}})
     document = engine.graph_document(request, lambda text: [])
     try:
         assert document.body == b'{"elements":{"200":"ok"}}'
