@@ -19,7 +19,7 @@ from mesh.graph.engine import GraphDocument, GraphRequest, graph_document, prome
 from mesh.graph.objects import ClusterObjects
 from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
 from mesh.graph.recent import RECENT, graph_key
-from mesh.graph.render import hash_id
+from mesh.graph.render import edge_id, hash_id
 from mesh.kube.namespaces import Namespace
 from mesh.prometheus.client import PrometheusError
 from mesh.views.common import prometheus_for
@@ -194,8 +194,7 @@ def edge_response_times(request: MeshRequest) -> JsonResponse:
         RECENT.remember_times(owner, graph_key(opts, graph_request.accessible), times)
     edges = {}
     for (source, dest, protocol), value in times.items():
-        edge_id = hash_id(f"{hash_id(source)}.{hash_id(dest)}.{protocol}")
-        edges[edge_id] = f"{value:.0f}"
+        edges[edge_id(hash_id(source), hash_id(dest), protocol)] = f"{value:.0f}"
     return JsonResponse(
         {"timestamp": opts.query_time, "responseTime": opts.response_time, "edges": edges}
     )

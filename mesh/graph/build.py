@@ -359,24 +359,17 @@ class TrafficBuilder:
                 return
             svc.flags["isInjected"] = True
             edge = edge_at(source.id, svc.id, protocol) or self._edge(source.id, svc.id, protocol)
-            if _first(edge, key):
-                if touched is not None:
-                    touched.append(edge)
+            if _first(edge, key, touched):
                 if value > 0:
                     apply_traffic(source, svc, edge, value, code, flags, host)
                 svc.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
                 edge = edge_at(svc.id, dest.id, protocol) or self._edge(svc.id, dest.id, protocol)
-                if _first(edge, key):
-                    if touched is not None:
-                        touched.append(edge)
-                    if value > 0:
-                        apply_traffic(svc, dest, edge, value, code, flags, host)
+                if _first(edge, key, touched) and value > 0:
+                    apply_traffic(svc, dest, edge, value, code, flags, host)
                 dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
             return
         edge = edge_at(source.id, dest.id, protocol) or self._edge(source.id, dest.id, protocol)
-        if _first(edge, key):
-            if touched is not None:
-                touched.append(edge)
+        if _first(edge, key, touched):
             if value > 0:
                 apply_traffic(source, dest, edge, value, code, flags, host)
             dest.add_dest_service(dst_cluster, dst_svc_ns, dst_svc_name)
@@ -427,12 +420,17 @@ def sample_values(samples: Iterable[Sample], names: tuple[str, ...] = SAMPLE_LAB
     return [(tuple(map(s[0].get, names)), s[1]) for s in samples]
 
 
-def _first(edge: Edge, key: tuple[object, ...]) -> bool:
-    """Record the key on the edge; False when the edge had seen it (graph.md 4.8)."""
+def _first(edge: Edge, key: tuple[object, ...], touched: list[Edge] | None) -> bool:
+    """Record the key on the edge; False when the edge had seen it (graph.md 4.8). A
+    first sample is noted in `touched`, when given."""
     seen = edge.seen
     size = len(seen)
     seen.add(key)
-    return len(seen) != size
+    if len(seen) == size:
+        return False
+    if touched is not None:
+        touched.append(edge)
+    return True
 
 
 def _code(code: str, grpc_status: str | None, protocol: str) -> str:
@@ -531,10 +529,7 @@ def reduce_to_service_graph(tmap: TrafficMap) -> None:
                             wl_edge.dest,
                             wl_edge.protocol,
                             dict(wl_edge.rates),
-                            {
-                                c: {"flags": dict(p["flags"]), "hosts": dict(p["hosts"])}
-                                for c, p in wl_edge.responses.items()
-                            },
+                            wl_edge.copy_responses(),
                             meta=dict(wl_edge.meta),
                         )
                     )

@@ -76,6 +76,12 @@ class Edge:
         if host:
             entry["hosts"][host] = entry["hosts"].get(host, 0.0) + value
 
+    def copy_responses(self) -> dict[str, dict[str, dict[str, float]]]:
+        return {
+            code: {"flags": dict(parts["flags"]), "hosts": dict(parts["hosts"])}
+            for code, parts in self.responses.items()
+        }
+
     def merge(self, other: Edge) -> None:
         """Sum another edge's traffic into this one (service graphs, service entries)."""
         for name, value in other.rates.items():

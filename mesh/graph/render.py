@@ -121,7 +121,8 @@ _ERROR_RATES = {
     "http": ("httpNoResponse", "http4xx", "http5xx"),
     "grpc": ("grpcNoResponse", "grpcErr"),
 }
-_OUT_RATE = {"http": "httpOut", "grpc": "grpcOut"}
+# the source's rate an edge's share of requests is taken of (none for TCP)
+OUT_RATE = {"http": "httpOut", "grpc": "grpcOut", "tcp": ""}
 _PERCENT_REQ = {"http": "httpPercentReq", "grpc": "grpcPercentReq"}
 _META_STRINGS = ("destPrincipal", "sourcePrincipal", "healthStatus")
 _META_NUMBERS = ("isMTLS", "responseTime", "throughput")
@@ -153,7 +154,7 @@ def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
             if errors > 0:
                 rates[f"{protocol}PercentErr"] = f"{errors / total * 100:.1f}"
     if total > 0 and protocol != "tcp":
-        out = source.rates.get(_OUT_RATE[protocol], 0.0)
+        out = source.rates.get(OUT_RATE[protocol], 0.0)
         rates[_PERCENT_REQ[protocol]] = f"{total / out * 100:.1f}" if out else "+Inf"
     if rates:
         traffic["rates"] = rates
@@ -214,7 +215,7 @@ def edge_data(
 
 
 def edge_id(source_hash: str, dest_hash: str, protocol: str) -> str:
-    return _sha256(f"{source_hash}.{dest_hash}.{protocol}".encode()).hexdigest()
+    return hash_id(f"{source_hash}.{dest_hash}.{protocol}")
 
 
 def _box_nodes(
@@ -300,12 +301,11 @@ def to_json(
     items = [(node, node_data(node, with_hash=hashes[node.id])) for node in tmap.nodes()]
     items += _box_nodes(items, opts)
     items.sort(key=_node_sort_key)
-    node, sha = tmap.node, _sha256
+    node = tmap.node
     keyed = [(f"{hashes[e.source]}.{hashes[e.dest]}.{e.protocol}", e) for e in tmap.edges()]
     keyed.sort()  # the keys are unique: no two edges are ever compared
     edges = [
-        edge_data(e, node(e.source), hashes, traffic=traffic, ident=sha(k.encode()).hexdigest())
-        for k, e in keyed
+        edge_data(e, node(e.source), hashes, traffic=traffic, ident=hash_id(k)) for k, e in keyed
     ]
     return {
         "timestamp": opts.query_time,

@@ -16,10 +16,8 @@ from typing import Any
 import msgspec
 
 from mesh.graph.model import Edge, Node, TrafficMap
-from mesh.graph.render import edge_traffic
+from mesh.graph.render import OUT_RATE, edge_traffic
 
-# what edge_traffic reads of the source, by protocol (nothing for TCP)
-_OUT_RATE = {"http": "httpOut", "grpc": "grpcOut", "tcp": ""}
 _ENCODER = msgspec.json.Encoder()
 
 # (source's outbound rate, copy of the rates, copy of the responses, encoded traffic)
@@ -57,7 +55,7 @@ class EdgeTrafficCache:
         entry = self._entries.get(edge)
         if (
             entry is not None
-            and entry[0] == source.rates.get(_OUT_RATE[edge.protocol], 0.0)
+            and entry[0] == source.rates.get(OUT_RATE[edge.protocol], 0.0)
             and entry[1] == edge.rates
             and entry[2] == edge.responses
         ):
@@ -66,10 +64,6 @@ class EdgeTrafficCache:
 
     def _write(self, edge: Edge, source: Node) -> msgspec.Raw:
         raw = msgspec.Raw(_ENCODER.encode(edge_traffic(edge, source)))
-        responses = {
-            code: {"flags": dict(parts["flags"]), "hosts": dict(parts["hosts"])}
-            for code, parts in edge.responses.items()
-        }
-        out = source.rates.get(_OUT_RATE[edge.protocol], 0.0)
-        self._entries[edge] = (out, dict(edge.rates), responses, raw)
+        out = source.rates.get(OUT_RATE[edge.protocol], 0.0)
+        self._entries[edge] = (out, dict(edge.rates), edge.copy_responses(), raw)
         return raw
