@@ -45,7 +45,7 @@ from mesh.graph.queries import (
     traffic_queries,
 )
 from mesh.graph.render import to_json
-from mesh.graph.render_ahead import EdgeTrafficCache
+from mesh.graph.render_ahead import EdgeCache
 from mesh.prometheus.client import LabelValues, PrometheusClient, Sample
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def _waypoints(request: GraphRequest) -> frozenset[tuple[str, str, str]]:
 
 
 def build_traffic(
-    request: GraphRequest, query: QueryFn, ahead: EdgeTrafficCache | None = None
+    request: GraphRequest, query: QueryFn, ahead: EdgeCache | None = None
 ) -> TrafficMap:
     """Telemetry only: the traffic queries, run concurrently, each answer decoded and
     prepared in the thread that fetched it and added to the map in query order; with
@@ -225,7 +225,7 @@ def build_graph(
     request: GraphRequest,
     query: QueryFn,
     skip: frozenset[str] = frozenset(),
-    ahead: EdgeTrafficCache | None = None,
+    ahead: EdgeCache | None = None,
 ) -> TrafficMap:
     with gc_paused():
         return finish(build_traffic(request, query, ahead), request, query, skip)
@@ -245,7 +245,7 @@ class GraphDocument:
         traffic_map: TrafficMap,
         elements: dict[str, Any],
         hold: Hold,
-        ahead: EdgeTrafficCache | None = None,
+        ahead: EdgeCache | None = None,
     ) -> None:
         self.body = body
         self.traffic_map: TrafficMap | None = traffic_map
@@ -270,9 +270,9 @@ def graph_document(request: GraphRequest, query: QueryFn) -> GraphDocument:
     """
     hold = Hold()
     try:
-        ahead = EdgeTrafficCache(TrafficMap())
+        ahead = EdgeCache(TrafficMap())
         tmap = build_graph(request, query, ahead=ahead)
-        elements = to_json(tmap, request.opts, traffic=ahead)
+        elements = to_json(tmap, request.opts, edges=ahead)
         body = _ENCODER.encode(elements)
         return GraphDocument(body, tmap, elements, hold, ahead)
     except BaseException:

@@ -63,6 +63,9 @@ class Edge:
     # code -> {"flags": {flag: rate}, "hosts": {host: rate}}
     responses: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     seen: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
+    # times add_response ran: responses are only written through it, so a copy of the
+    # edge's JSON knows from this number alone whether they changed (render_ahead)
+    responses_written: int = field(default=0, repr=False)
     # responseTime, throughput, isMTLS, sourcePrincipal, destPrincipal, healthStatus
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +73,7 @@ class Edge:
         self.rates[name] = self.rates.get(name, 0.0) + value
 
     def add_response(self, code: str, flags: str, host: str, value: float) -> None:
+        self.responses_written += 1
         entry = self.responses.setdefault(code, {"flags": {}, "hosts": {}})
         if flags:
             entry["flags"][flags] = entry["flags"].get(flags, 0.0) + value

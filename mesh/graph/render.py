@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,7 @@ _BOX_RANK = {"cluster": 0, "namespace": 1, "app": 2}
 
 
 _sha256 = hashlib.sha256
+_first_item = operator.itemgetter(0)
 
 
 def hash_id(internal: str) -> str:
@@ -133,7 +135,7 @@ def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
     has thousands of edges and this is most of the time its JSON takes, so it avoids helper
     calls and repeated lookups, and the usual edge (one code, one flag, one host, no
     errors) takes the shortest way. It reads the edge's rates and responses and its
-    source's outbound rate, nothing else (EdgeTrafficCache relies on that)."""
+    source's outbound rate, nothing else (render_ahead relies on that)."""
     protocol = edge.protocol
     traffic: dict[str, Any] = {"protocol": protocol}
     edge_rates = edge.rates
@@ -214,8 +216,23 @@ def edge_data(
     return data
 
 
+def edge_key(source_hash: str, dest_hash: str, protocol: str) -> str:
+    """The string an edge's id is hashed from. Node hashes are all 64 characters long, so
+    these strings sort by source, target and protocol: the order edges are written in."""
+    return f"{source_hash}.{dest_hash}.{protocol}"
+
+
 def edge_id(source_hash: str, dest_hash: str, protocol: str) -> str:
-    return hash_id(f"{source_hash}.{dest_hash}.{protocol}")
+    return hash_id(edge_key(source_hash, dest_hash, protocol))
+
+
+def edge_element(edge: Edge, source: Node, hashes: dict[str, str]) -> tuple[str, Any]:
+    """(edge_key, the edge's element) for to_json."""
+    key = edge_key(hashes[edge.source], hashes[edge.dest], edge.protocol)
+    return key, {"data": edge_data(edge, source, hashes, ident=hash_id(key))}
+
+
+EdgeWriter = Callable[[Edge, Node, dict[str, str]], tuple[str, Any]]
 
 
 def _box_nodes(
@@ -292,27 +309,23 @@ def _node_sort_key(pair: tuple[Node, dict[str, Any]]) -> tuple[Any, ...]:
 
 
 def to_json(
-    tmap: TrafficMap, opts: GraphOptions, traffic: TrafficWriter = edge_traffic
+    tmap: TrafficMap, opts: GraphOptions, edges: EdgeWriter = edge_element
 ) -> dict[str, Any]:
     """The whole response body: timestamp, duration, graphType and elements. Edges are
-    ordered by source, target and protocol: their hashes are all 64 characters long, so
-    the string hashed for an edge's id sorts the same way and is used for both."""
+    ordered by their edge_key; `edges` writes each (it may give them ready-encoded)."""
     hashes = {node.id: hash_id(node.id) for node in tmap.nodes()}
     items = [(node, node_data(node, with_hash=hashes[node.id])) for node in tmap.nodes()]
     items += _box_nodes(items, opts)
     items.sort(key=_node_sort_key)
     node = tmap.node
-    keyed = [(f"{hashes[e.source]}.{hashes[e.dest]}.{e.protocol}", e) for e in tmap.edges()]
-    keyed.sort()  # the keys are unique: no two edges are ever compared
-    edges = [
-        edge_data(e, node(e.source), hashes, traffic=traffic, ident=hash_id(k)) for k, e in keyed
-    ]
+    written = [edges(e, node(e.source), hashes) for e in tmap.edges()]
+    written.sort(key=_first_item)  # the keys are unique
     return {
         "timestamp": opts.query_time,
         "duration": opts.duration,
         "graphType": opts.graph_type,
         "elements": {
             "nodes": [{"data": data} for _, data in items],
-            "edges": [{"data": data} for data in edges],
+            "edges": [element for _, element in written],
         },
     }

@@ -1,41 +1,57 @@
-"""Edges' traffic written ahead, while a graph's last answers are still awaited.
+"""Edges written ahead, while a graph's last answers are still awaited.
 
 A big graph's JSON takes a good part of what its queries take, and a reader would wait for
 it after the last answer. Most edges are final well before that, so the engine writes each
-changed edge's traffic (render.edge_traffic, encoded) whenever it waits for an answer, and
-the JSON writer takes it from here. An edge is written again, ahead or at the end, when
-anything edge_traffic reads differs from when it was written: the edge's rates and
-responses and its source's outbound rate, compared in full, so no path that changes an
-edge (an appender, the service-graph reduction) can leave a stale copy behind.
+changed edge (its id, the key it is sorted on, its traffic, and the whole element,
+encoded) whenever it waits for an answer, and the JSON writer takes them from here.
+
+An edge is written again, ahead or at the end, when anything its element shows differs
+from when it was written: its ends, its rates and its source's outbound rate (compared in
+full) and its responses (Edge.responses_written, since they only change through
+Edge.add_response). An edge that appenders gave metadata is assembled at the end around
+its traffic copy. So no path that changes an edge (an appender, the service-graph
+reduction) can leave a stale copy behind.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from mesh.graph.model import Edge, Node, TrafficMap
-from mesh.graph.render import OUT_RATE, edge_traffic
+from mesh.graph.render import OUT_RATE, edge_data, edge_key, edge_traffic, hash_id
 
 _ENCODER = msgspec.json.Encoder()
 
-# (source's outbound rate, copy of the rates, copy of the responses, encoded traffic)
-_Entry = tuple[float, dict[str, float], dict[str, Any], msgspec.Raw]
+
+@dataclass(slots=True)
+class _Written:
+    source: str
+    dest: str
+    out: float  # the source's outbound rate
+    rates: dict[str, float]  # a copy
+    responses_written: int
+    key: str  # render.edge_key
+    ident: str
+    traffic: msgspec.Raw
+    element: msgspec.Raw  # {"data": {id, source, target, traffic}}: an edge without metadata
 
 
-class EdgeTrafficCache:
-    """The traffic of one graph's edges, for render.to_json(traffic=...).
+class EdgeCache:
+    """One graph's edges, for render.to_json(edges=...).
 
     `pending` collects the edges the builder changes; `advance` writes a few of them and
-    is called between answers; calling the cache gives an edge's traffic, written now
-    unless a copy is still exact.
+    is called between answers; calling the cache gives an edge's key and element, written
+    now unless a copy is still exact.
     """
 
     def __init__(self, tmap: TrafficMap) -> None:
         self.tmap = tmap
         self.pending: list[Edge] = []
-        self._entries: dict[Edge, _Entry] = {}
+        self._written: dict[Edge, _Written] = {}
+        self._hashes: dict[str, str] = {}
 
     def advance(self, budget: int = 100) -> bool:
         """Write up to `budget` pending edges; False once none is left."""
@@ -47,23 +63,52 @@ class EdgeTrafficCache:
                 self._write(edge, source)
         return bool(pending)
 
-    def __call__(self, edge: Edge, source: Node) -> msgspec.Raw:
-        raw = self._current(edge, source)
-        return raw if raw is not None else self._write(edge, source)
+    def __call__(self, edge: Edge, source: Node, hashes: dict[str, str]) -> tuple[str, Any]:
+        written = self._current(edge, source) or self._write(edge, source)
+        if not edge.meta:
+            return written.key, written.element
+        traffic = written.traffic
+        data = edge_data(edge, source, hashes, traffic=lambda *_: traffic, ident=written.ident)
+        return written.key, {"data": data}
 
-    def _current(self, edge: Edge, source: Node) -> msgspec.Raw | None:
-        entry = self._entries.get(edge)
+    def _current(self, edge: Edge, source: Node) -> _Written | None:
+        written = self._written.get(edge)
         if (
-            entry is not None
-            and entry[0] == source.rates.get(OUT_RATE[edge.protocol], 0.0)
-            and entry[1] == edge.rates
-            and entry[2] == edge.responses
+            written is not None
+            and written.responses_written == edge.responses_written
+            and written.out == source.rates.get(OUT_RATE[edge.protocol], 0.0)
+            and written.rates == edge.rates
+            and written.source == edge.source
+            and written.dest == edge.dest
         ):
-            return entry[3]
+            return written
         return None
 
-    def _write(self, edge: Edge, source: Node) -> msgspec.Raw:
-        raw = msgspec.Raw(_ENCODER.encode(edge_traffic(edge, source)))
-        out = source.rates.get(OUT_RATE[edge.protocol], 0.0)
-        self._entries[edge] = (out, dict(edge.rates), edge.copy_responses(), raw)
-        return raw
+    def _hash(self, node_id: str) -> str:
+        found = self._hashes.get(node_id)
+        if found is None:
+            found = self._hashes[node_id] = hash_id(node_id)
+        return found
+
+    def _write(self, edge: Edge, source: Node) -> _Written:
+        src, dst = self._hash(edge.source), self._hash(edge.dest)
+        before = self._written.get(edge)
+        if before is not None and before.source == edge.source and before.dest == edge.dest:
+            key, ident = before.key, before.ident
+        else:
+            key = edge_key(src, dst, edge.protocol)
+            ident = hash_id(key)
+        traffic = msgspec.Raw(_ENCODER.encode(edge_traffic(edge, source)))
+        element = {"data": {"id": ident, "source": src, "target": dst, "traffic": traffic}}
+        written = self._written[edge] = _Written(
+            edge.source,
+            edge.dest,
+            source.rates.get(OUT_RATE[edge.protocol], 0.0),
+            dict(edge.rates),
+            edge.responses_written,
+            key,
+            ident,
+            traffic,
+            msgspec.Raw(_ENCODER.encode(element)),
+        )
+        return written

@@ -14,10 +14,10 @@ from mesh.gc_pause import Hold, gc_paused
 from mesh.graph import engine
 from mesh.graph.build import EGRESS_GATEWAY, TrafficBuilder, cleanup_ends, sample_values
 from mesh.graph.engine import GraphDocument
-from mesh.graph.model import TrafficMap
+from mesh.graph.model import Node, TrafficMap
 from mesh.graph.options import parse_options
-from mesh.graph.render import to_json
-from mesh.graph.render_ahead import EdgeTrafficCache
+from mesh.graph.render import hash_id, to_json
+from mesh.graph.render_ahead import EdgeCache
 from mesh.prometheus.client import Sample
 from tests.unit.graph_fixtures import CART1_DST, CART2_DST, FRONTEND, req
 
@@ -88,27 +88,63 @@ def test_answers_prepared_out_of_order_apply_in_query_order():
 
 def test_edges_written_ahead_are_written_again_once_anything_they_show_changes():
     opts = options()
-    ahead = EdgeTrafficCache(TrafficMap())
+    ahead = EdgeCache(TrafficMap())
     builder = TrafficBuilder(ahead.tmap, opts, touched=ahead.pending)
     builder.add(METRIC, [req(FRONTEND, CART1_DST, 4), req(FRONTEND, CART2_DST, 1)])
     while ahead.advance(budget=1):
         pass
-    written = ahead(
-        builder.tmap.edge("wl_c1_shop_frontend-v1", "wl_c1_shop_cart-v2", "http"),
-        builder.tmap.node("wl_c1_shop_frontend-v1"),
-    )
+    tmap = ahead.tmap
+    hashes = {node.id: hash_id(node.id) for node in tmap.nodes()}
+    frontend = tmap.node("wl_c1_shop_frontend-v1")
+
+    def element(dest: str) -> bytes:
+        edge = tmap.edge("wl_c1_shop_frontend-v1", dest, "http")
+        assert edge is not None
+        return msgspec.json.encode(ahead(edge, frontend, hashes)[1])
+
+    written = element("wl_c1_shop_cart-v2")
     # Later answers: an error on one edge, and more traffic from the same source, which
     # changes the other edge's share of requests although its own rates stay the same.
     builder.add(METRIC, [req(FRONTEND, CART1_DST, 1, code="503", flags="UF")])
-    written_ahead = msgspec.json.encode(to_json(ahead.tmap, opts, traffic=ahead))
-    assert written_ahead == msgspec.json.encode(to_json(ahead.tmap, opts))
-    edge = ahead.tmap.edge("wl_c1_shop_frontend-v1", "wl_c1_shop_cart-v2", "http")
+    assert msgspec.json.encode(to_json(tmap, opts, edges=ahead)) == msgspec.json.encode(
+        to_json(tmap, opts)
+    )
+    now = element("wl_c1_shop_cart-v2")
+    assert written != now and b'"httpPercentReq":"16.7"' in now
+    edge = tmap.edge("wl_c1_shop_frontend-v1", "wl_c1_shop_cart-v2", "http")
     assert edge is not None
-    now = ahead(edge, ahead.tmap.node("wl_c1_shop_frontend-v1"))
-    assert bytes(written) != bytes(now) and b'"httpPercentReq":"16.7"' in bytes(now)
     # an appender's change to an edge's rates is seen as well
     edge.rates["http"] = 2.0
-    assert b'"http":"2.00"' in bytes(ahead(edge, ahead.tmap.node("wl_c1_shop_frontend-v1")))
+    assert b'"http":"2.00"' in element("wl_c1_shop_cart-v2")
+    # and one to its responses alone
+    edge.add_response("200", "", "cart.shop.svc.cluster.local", 0.0)
+    assert b"cart.shop.svc.cluster.local" in element("wl_c1_shop_cart-v2")
+    # metadata an appender adds is written around the copy of the traffic
+    edge.meta["responseTime"] = 12.0
+    assert b'"responseTime":"12"' in element("wl_c1_shop_cart-v2")
+    assert msgspec.json.encode(to_json(tmap, opts, edges=ahead)) == msgspec.json.encode(
+        to_json(tmap, opts)
+    )
+
+
+def test_an_edge_written_ahead_and_then_moved_is_written_with_its_new_ends():
+    opts = options()
+    ahead = EdgeCache(TrafficMap())
+    builder = TrafficBuilder(ahead.tmap, opts, touched=ahead.pending)
+    builder.add(METRIC, [req(FRONTEND, CART1_DST, 4), req(FRONTEND, CART2_DST, 1)])
+    while ahead.advance():
+        pass
+    tmap = ahead.tmap
+    edge = tmap.edge("wl_c1_shop_frontend-v1", "wl_c1_shop_cart-v2", "http")
+    assert edge is not None
+    # as the serviceEntry appender moves an edge onto the node that replaces its end
+    tmap.add(Node("wl_c1_shop_cart-v3", "workload", "c1", "shop", workload="cart-v3"))
+    tmap.remove_edge(edge)
+    edge.dest = "wl_c1_shop_cart-v3"
+    tmap.add_edge(edge)
+    assert msgspec.json.encode(to_json(tmap, opts, edges=ahead)) == msgspec.json.encode(
+        to_json(tmap, opts)
+    )
 
 
 def test_known_labels_take_the_plain_mapping_and_the_egress_rule_still_applies():
