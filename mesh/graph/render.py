@@ -69,13 +69,40 @@ def format_rate(value: float) -> str:
     return f"{value:.{precision}f}"
 
 
+def _rate_text(value: float) -> str:
+    """format_rate, without its logarithm for the usual rate: from 0.1 up it is 2 decimals."""
+    return f"{value:.2f}" if value >= 0.1 else format_rate(value)
+
+
 def _node_traffic(node: Node) -> list[dict[str, Any]]:
     traffic = []
-    for protocol, names in NODE_RATES.items():
-        rates = {n: format_rate(node.rates[n]) for n in names if node.rates.get(n, 0) > 0}
-        if rates:
-            traffic.append({"protocol": protocol, "rates": rates})
+    rates = node.rates
+    if rates:
+        for protocol, names in NODE_RATES.items():
+            found: dict[str, str] = {}
+            for name in names:
+                value = rates.get(name)
+                if value is not None and value > 0:
+                    found[name] = _rate_text(value)
+            if found:
+                traffic.append({"protocol": protocol, "rates": found})
     return traffic
+
+
+# The flags of a node's data in the order Kiali writes them; True: written as they are,
+# False: written as true.
+_NODE_FLAGS = (
+    *((name, False) for name in BOOL_FLAGS_BEFORE_VS),
+    ("hasVS", True),
+    ("hasWorkloadEntry", True),
+    *((name, False) for name in BOOL_FLAGS_AFTER_VS),
+    ("isBox", True),
+    ("isExtension", True),
+    ("isGateway", True),
+    ("isServiceEntry", True),
+)
+_FLAG_RANK = {name: rank for rank, (name, _) in enumerate(_NODE_FLAGS)}
+_FLAG_AS_IS = dict(_NODE_FLAGS)
 
 
 def node_data(
@@ -87,10 +114,16 @@ def node_data(
     data["nodeType"] = node.node_type
     data["cluster"] = node.cluster
     data["namespace"] = node.namespace
-    for name in ("workload", "app", "version", "service", "aggregate"):
-        value = getattr(node, name)
-        if value:
-            data[name] = value
+    if node.workload:
+        data["workload"] = node.workload
+    if node.app:
+        data["app"] = node.app
+    if node.version:
+        data["version"] = node.version
+    if node.service:
+        data["service"] = node.service
+    if node.aggregate:
+        data["aggregate"] = node.aggregate
     if node.dest_services:
         data["destServices"] = [
             {"cluster": c, "namespace": n, "name": s}
@@ -103,19 +136,12 @@ def node_data(
         data["traffic"] = traffic
     data["healthData"] = node.health
     flags = node.flags
-    for name in BOOL_FLAGS_BEFORE_VS:
-        if flags.get(name):
-            data[name] = True
-    if flags.get("hasVS"):
-        data["hasVS"] = flags["hasVS"]
-    if flags.get("hasWorkloadEntry"):
-        data["hasWorkloadEntry"] = flags["hasWorkloadEntry"]
-    for name in BOOL_FLAGS_AFTER_VS:
-        if flags.get(name):
-            data[name] = True
-    for name in ("isBox", "isExtension", "isGateway", "isServiceEntry"):
-        if flags.get(name):
-            data[name] = flags[name]
+    if flags:
+        written = [name for name in flags if name in _FLAG_RANK and flags[name]]
+        if len(written) > 1:
+            written.sort(key=_FLAG_RANK.__getitem__)
+        for name in written:
+            data[name] = flags[name] if _FLAG_AS_IS[name] else True
     return data
 
 
@@ -142,13 +168,13 @@ def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
     total = edge_rates.get(protocol, 0.0)
     rates: dict[str, str]
     if len(edge_rates) == 1 and total > 0:  # no errors, no 3xx
-        rates = {protocol: f"{total:.2f}" if total >= 0.1 else format_rate(total)}
+        rates = {protocol: _rate_text(total)}
     else:
         rates = {}
         for name in EDGE_RATES[protocol]:
             value = edge_rates.get(name)
             if value is not None and value > 0:
-                rates[name] = f"{value:.2f}" if value >= 0.1 else format_rate(value)
+                rates[name] = _rate_text(value)
         if total > 0 and protocol != "tcp":
             errors = 0.0
             for name in _ERROR_RATES[protocol]:
