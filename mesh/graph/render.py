@@ -158,9 +158,9 @@ _META_NUMBERS = ("isMTLS", "responseTime", "throughput")
 
 def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
     """One edge's "traffic": protocol, rates and responses. Written for speed: a big graph
-    has thousands of edges and this is most of the time its JSON takes, so it avoids helper
-    calls and repeated lookups, and the usual edge (one code, one flag, one host, no
-    errors) takes the shortest way. It reads the edge's rates and responses and its
+    has thousands of edges and this is most of the time its JSON takes, so it avoids
+    repeated lookups, and the usual edge (one code, one flag, one host, no errors) takes
+    the shortest way. It reads the edge's rates and responses and its
     source's outbound rate, nothing else (render_ahead relies on that)."""
     protocol = edge.protocol
     traffic: dict[str, Any] = {"protocol": protocol}
@@ -183,7 +183,7 @@ def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
                 rates[f"{protocol}PercentErr"] = f"{errors / total * 100:.1f}"
     if total > 0 and protocol != "tcp":
         out = source.rates.get(OUT_RATE[protocol], 0.0)
-        rates[_PERCENT_REQ[protocol]] = f"{total / out * 100:.1f}" if out else "+Inf"
+        rates[_PERCENT_REQ[protocol]] = _percent(total, out) if out else "+Inf"
     if rates:
         traffic["rates"] = rates
     if total > 0 and edge.responses:
@@ -192,12 +192,25 @@ def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
             entry: dict[str, Any] = {}
             flags, hosts = parts["flags"], parts["hosts"]
             if flags:
-                entry["flags"] = {n: f"{v / total * 100:.1f}" for n, v in flags.items()}
+                entry["flags"] = _shares(flags, total)
             if hosts:
-                entry["hosts"] = {n: f"{v / total * 100:.1f}" for n, v in hosts.items()}
+                entry["hosts"] = _shares(hosts, total)
             responses[code] = entry
         traffic["responses"] = responses
     return traffic
+
+
+def _percent(part: float, total: float) -> str:
+    """part / total as Kiali writes a percentage. The usual edge has one code, flag and host,
+    whose rates are its total summed the same way: that share needs no arithmetic."""
+    return "100.0" if part == total else f"{part / total * 100:.1f}"
+
+
+def _shares(rates: dict[str, float], total: float) -> dict[str, str]:
+    if len(rates) == 1:
+        for name, value in rates.items():
+            return {name: _percent(value, total)}
+    return {name: _percent(value, total) for name, value in rates.items()}
 
 
 TrafficWriter = Callable[[Edge, Node], Any]
