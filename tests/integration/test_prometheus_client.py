@@ -9,6 +9,7 @@ records request headers, which is how custom headers are seen to arrive.
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -187,6 +188,24 @@ def test_label_values_of_a_vector_match_its_samples(prometheus_server: RunningPr
     assert {values[1] for values, _ in pairs} == {None}
     labelled = 'label_replace(vector(2.5), "class", "x", "", "")'
     assert client.query_values(labelled, ("class", "job")) == [(("x", None), 2.5)]
+
+
+def test_label_values_read_infinities_and_nan_as_the_sample_reader_does(
+    prometheus_server: RunningPrometheus,
+) -> None:
+    """Values are decoded as numbers in one pass; "+Inf" is not such a number to the
+    decoder, so those answers take the careful path, with the same values."""
+    client = client_for(prometheus_server.url)
+    for text, expected in (
+        ('label_replace(vector(+Inf), "job", "a", "", "")', math.inf),
+        ('label_replace(vector(-Inf), "job", "a", "", "")', -math.inf),
+        ('label_replace(vector(1.25e-3), "job", "a", "", "")', 0.00125),
+    ):
+        assert client.query_values(text, ("job",)) == [(("a",), expected)]
+    ((labels, value),) = client.query_values(
+        'label_replace(vector(NaN), "job", "a", "", "")', ("job",)
+    )
+    assert labels == ("a",) and math.isnan(value)
 
 
 def test_label_values_want_an_instant_vector(prometheus_server: RunningPrometheus) -> None:
