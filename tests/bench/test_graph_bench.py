@@ -138,7 +138,7 @@ def _pin(pid: int, cpus: set[int]) -> None:
             os.sched_setaffinity(int(tid), cpus)
 
 
-def _compare(raw_all, endpoint, prometheus_pid: int, pairs: int = 15) -> float:
+def _compare(raw_all, endpoint, prometheus_pid: int, pairs: int = 25) -> float:
     """Alternate the two, so that this machine's drift (its CPU speed varies by a third from
     minute to minute) falls on both alike; print each one's best and median and the CPU a
     call costs Prometheus and the console; return the ratio of the medians."""
