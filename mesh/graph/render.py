@@ -160,8 +160,8 @@ def edge_traffic(edge: Edge, source: Node) -> dict[str, Any]:
     """One edge's "traffic": protocol, rates and responses. Written for speed: a big graph
     has thousands of edges and this is most of the time its JSON takes, so it avoids
     repeated lookups, and the usual edge (one code, one flag, one host, no errors) takes
-    the shortest way. It reads the edge's rates and responses and its
-    source's outbound rate, nothing else (render_ahead relies on that)."""
+    the shortest way. It reads the edge's rates and responses and its source's outbound
+    rate, nothing else (render_ahead relies on that)."""
     protocol = edge.protocol
     traffic: dict[str, Any] = {"protocol": protocol}
     edge_rates = edge.rates

@@ -79,23 +79,23 @@ class _Envelope(msgspec.Struct, gc=False):
 _ENVELOPE_DECODER = msgspec.json.Decoder(_Envelope)
 
 
-def _labels_struct(names: tuple[str, ...]) -> type:
-    """A struct of `names`, each a string or None. Fields are named l0, l1...: label names
-    need not be Python identifiers (`class` is a valid one)."""
-    return msgspec.defstruct(
+def _item_struct(names: tuple[str, ...], value: type) -> type:
+    """An instant vector's element keeping only `names` of its labels, each a string or
+    None, with `value` the type its [timestamp, value] pair is read as. Label fields are
+    named l0, l1...: label names need not be Python identifiers (`class` is a valid one)."""
+    labels = msgspec.defstruct(
         "Labels",
         [(f"l{i}", str | None, None) for i in range(len(names))],
         rename={f"l{i}": name for i, name in enumerate(names)},
         gc=False,
     )
+    return msgspec.defstruct("Item", [("metric", labels), ("value", value)], gc=False)
 
 
 @functools.lru_cache(maxsize=16)  # a handful of label sets, fixed in code
 def _vector_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder[list[Any]]:
     """A decoder of an instant vector's result list that keeps only `names`."""
-    item = msgspec.defstruct(
-        "Item", [("metric", _labels_struct(names)), ("value", tuple[float, str])], gc=False
-    )
+    item = _item_struct(names, tuple[float, str])
     return msgspec.json.Decoder(list[item])  # type: ignore[valid-type]
 
 
@@ -105,25 +105,18 @@ def _vector_answer_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
     read as numbers (not strict: they are strings in the JSON). It fails on anything else,
     and on "+Inf", which msgspec does not read as a number: query_values then reads the
     answer the careful way, which says what was wrong."""
-    item = msgspec.defstruct(
-        "Item", [("metric", _labels_struct(names)), ("value", tuple[float, float])], gc=False
-    )
+    item = _item_struct(names, tuple[float, float])
     data = msgspec.defstruct(
         "VectorData",
         [("resultType", str), ("result", list[item])],  # type: ignore[valid-type]
         gc=False,
     )
-    envelope = msgspec.defstruct(
-        "VectorEnvelope",
-        [
-            ("status", str, ""),
-            ("data", data | None, None),
-            ("errorType", str, ""),
-            ("error", str, ""),
-        ],
-        gc=False,
-    )
-    return msgspec.json.Decoder(envelope, strict=False)
+    # _Envelope's fields, with `data` decoded instead of left raw
+    fields = [
+        (f.name, data | None if f.name == "data" else f.type, f.default)
+        for f in msgspec.structs.fields(_Envelope)
+    ]
+    return msgspec.json.Decoder(msgspec.defstruct("VectorEnvelope", fields, gc=False), strict=False)
 
 
 def _vector_answer_loads(names: tuple[str, ...]) -> Callable[[bytes], Any]:
