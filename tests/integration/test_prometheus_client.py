@@ -392,6 +392,21 @@ def test_custom_headers_reach_the_server(bearer_proxy: BearerProxy) -> None:
     assert headers["X-Custom"] == "1"
 
 
+def test_answers_are_asked_for_uncompressed_unless_configured(bearer_proxy: BearerProxy) -> None:
+    plain = client_for(bearer_proxy.url, type="bearer", token=Secret(TOKEN))
+    assert plain.query("vector(1)")[0].value == 1
+    assert bearer_proxy.seen_headers[-1]["Accept-Encoding"] == "identity"
+    gzip = client_for(
+        bearer_proxy.url,
+        type="bearer",
+        token=Secret(TOKEN),
+        custom_headers={"accept-encoding": "gzip"},
+    )
+    assert gzip.query("vector(2)")[0].value == 2
+    sent = {name.lower(): value for name, value in bearer_proxy.seen_headers[-1].items()}
+    assert sent["accept-encoding"] == "gzip"
+
+
 # --- client certificates ---------------------------------------------------------------------
 
 
