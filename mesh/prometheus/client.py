@@ -349,7 +349,9 @@ class PrometheusClient:
         if "json" in response.headers.get("Content-Type", ""):
             # msgspec: a graph's answers are megabytes, and their decoding is a large share of
             # its time (about twice as fast as the standard library on Prometheus vectors).
-            body = loads(response.content)
+            # One read of the whole body: `response.content` gathers it 10 kB at a time,
+            # which on a graph's twelve half-megabyte answers costs a fifth of the HTTP work.
+            body = loads(response.raw.read(decode_content=True))
             if isinstance(body, msgspec.Struct):  # an envelope
                 body = msgspec.structs.asdict(body)
         if isinstance(body, dict) and body.get("status") == "error":

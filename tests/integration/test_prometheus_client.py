@@ -392,7 +392,9 @@ def test_custom_headers_reach_the_server(bearer_proxy: BearerProxy) -> None:
     assert headers["X-Custom"] == "1"
 
 
-def test_answers_are_asked_for_uncompressed_unless_configured(bearer_proxy: BearerProxy) -> None:
+def test_answers_are_asked_for_uncompressed_unless_configured(
+    bearer_proxy: BearerProxy, prometheus_server: RunningPrometheus
+) -> None:
     plain = client_for(bearer_proxy.url, type="bearer", token=Secret(TOKEN))
     assert plain.query("vector(1)")[0].value == 1
     assert bearer_proxy.seen_headers[-1]["Accept-Encoding"] == "identity"
@@ -405,6 +407,10 @@ def test_answers_are_asked_for_uncompressed_unless_configured(bearer_proxy: Bear
     assert gzip.query("vector(2)")[0].value == 2
     sent = {name.lower(): value for name, value in bearer_proxy.seen_headers[-1].items()}
     assert sent["accept-encoding"] == "gzip"
+    # and Prometheus' gzipped answers read as well as plain ones
+    direct = client_for(prometheus_server.url, custom_headers={"Accept-Encoding": "gzip"})
+    pairs = direct.query_values("sum(istio_requests_total) by (reporter)", ("reporter",))
+    assert {labels for labels, _ in pairs} == {("source",), ("destination",)}
 
 
 # --- client certificates ---------------------------------------------------------------------
