@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from kiali_site.config import PrometheusConfig
+from mesh.graph import build as build_module
 from mesh.graph.engine import GraphRequest, build_graph, graph_document, plan, prometheus_query
 from mesh.graph.options import parse_options
 from mesh.graph.queries import GB_MSG
@@ -185,6 +186,8 @@ def test_graph_figures(synthetic_prometheus):
     graph_request = GraphRequest(opts, {ns: opts.duration for ns in namespaces}, accessible)
     queries = plan(graph_request)
     few = parse_options({"namespaces": "ns00", "queryTime": str(now)})
+    compiled = not build_module.__file__.endswith(".py")
+    print(f"graph modules: {'compiled (mesh.native)' if compiled else 'Python (no build matches)'}")
     print(
         f"PromQL queries: {len(queries)} for {WORKLOADS} workloads in {NAMESPACES} namespaces "
         f"({len(plan(GraphRequest(few, {'ns00': 300}, accessible)))} for one namespace)"
