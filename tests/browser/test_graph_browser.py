@@ -345,3 +345,55 @@ def test_keyboard_zoom_and_shift_drag_zoom_to_an_area(page, live_server, graph_c
     page.click("#graph-shortcuts > summary")
     assert "Zoom to the area drawn" in page.locator("#graph-shortcuts").inner_text()
     screenshot(page, "graph-shortcuts")
+
+
+TOUR = "() => document.getElementById('graph-tour').dataset.stop"
+OUTLINED = "() => Array.from(document.querySelectorAll('.graph-tour-target')).map(e => e.id)"
+
+
+def test_the_tour_walks_the_page_part_by_part(page, live_server, graph_console):
+    open_workload_graph(page, live_server)
+    page.click("#graph-tour-start")
+    tour = page.locator("#graph-tour")
+    assert tour.is_visible()
+    assert page.evaluate(TOUR) == "Namespaces"
+    assert page.evaluate(OUTLINED) == ["scope-namespaces"]
+    assert page.locator("#graph-tour-count").inner_text() == "1 of 10"
+    assert page.locator("#graph-tour-back").is_disabled()
+    page.click("#graph-tour-next")
+    assert page.evaluate(TOUR) == "Graph type"
+    assert page.evaluate(OUTLINED) == ["graph-type"]
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(TOUR) == "Time range and refresh"
+    page.click("#graph-tour-back")
+    assert page.evaluate(TOUR) == "Graph type"
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert page.evaluate(TOUR) == "The graph"
+    assert page.evaluate(OUTLINED) == ["graph-canvas"]
+    # the text sits beside its part, inside the window
+    box, canvas = tour.bounding_box(), page.locator("#graph-canvas").bounding_box()
+    assert box is not None and canvas is not None
+    assert box["y"] >= canvas["y"] + canvas["height"] or box["y"] + box["height"] <= canvas["y"]
+    screenshot(page, "graph-tour")
+    for _ in range(3):
+        page.click("#graph-tour-next")
+    assert page.evaluate(TOUR) == "Legend"
+    assert page.locator("#graph-tour-next").inner_text() == "Done"
+    page.click("#graph-tour-next")
+    assert tour.is_hidden()
+    assert page.evaluate(OUTLINED) == []
+    assert page.evaluate("() => document.activeElement.id") == "graph-tour-start"
+
+    # Esc ends it anywhere; the node graph has no namespace picker, so its tour starts later
+    page.click("#graph-tour-start")
+    page.keyboard.press("Escape")
+    assert tour.is_hidden()
+    page.goto(
+        f"{live_server.url}/graph/node/namespaces/ecommerce/workloads/product-catalog-v1"
+        "?clusterName=east&duration=60&graphType=workload"
+    )
+    page.wait_for_selector(DRAWN)
+    page.click("#graph-tour-start")
+    assert page.evaluate(TOUR) == "Graph type"
+    assert page.locator("#graph-tour-count").inner_text() == "1 of 9"
