@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Hashable, Iterable, Mapping, Set
+from typing import Any
 
 from mesh.graph.model import EGRESS_CLUSTERS, Edge, Node, TrafficMap, ok
 from mesh.graph.options import GraphOptions
@@ -259,7 +260,10 @@ def edge_ids(src: Ends, dst: Ends, opts: GraphOptions) -> list[tuple[str, str]]:
 # What a label set resolves to (graph.md 4.1-4.5): the cleaned source and destination
 # tuples, protocol, code, flags, host, and the de-duplication key; None when dropped.
 Route = tuple[str, Ends, Ends, str, str, str, tuple[object, ...]]
-Prepared = list[tuple[RawLabels, float]]
+# (a sample's label set, its value): the label set as values of SAMPLE_LABELS, or as any
+# key that stands for them (Prometheus' own bytes, PrometheusClient.query_label_sets),
+# which TrafficBuilder's `labels` turns into those values.
+Prepared = list[tuple[Hashable, float]]
 
 
 class TrafficBuilder:
@@ -283,31 +287,34 @@ class TrafficBuilder:
         opts: GraphOptions,
         waypoints: Set[tuple[str, str, str]] = frozenset(),
         touched: list[Edge] | None = None,
+        labels: Callable[[Any], RawLabels] | None = None,
     ) -> None:
         self.tmap = tmap
+        # what a prepared key's label values are; None: the keys are those values
+        self.labels = labels
         self.opts = opts
         self.waypoints = waypoints
         # when given, every edge a sample lands on is appended (render_ahead's pending)
         self.touched = touched
-        self._seen: dict[str, set[RawLabels]] = {}
+        self._seen: dict[str, set[Hashable]] = {}
         self._nodes: dict[Ends, Node | None] = {}
         # metric -> label values -> route; filled from several threads, but a route is
         # a pure function of its key, so a race only computes one twice
-        self._routes: dict[str, dict[RawLabels, Route | None]] = {}
+        self._routes: dict[str, dict[Hashable, Route | None]] = {}
 
     def add(self, metric: str, samples: Iterable[Sample]) -> None:
         """One query's result vector."""
         self.apply(metric, self.prepare(metric, sample_values(samples)))
 
     def prepare(self, metric: str, values: Prepared) -> Prepared:
-        """Make sure a route is known for every label set of one answer: (values of
-        SAMPLE_LABELS, sample value) pairs, as PrometheusClient.query_values reads them."""
+        """Make sure a route is known for every label set of one answer (Prepared)."""
         routes = self._routes.setdefault(metric, {})
         protocol, is_request = protocol_of(metric)
-        opts, waypoints = self.opts, self.waypoints
-        for raw, _ in values:
-            if raw not in routes:
-                routes[raw] = route(metric, protocol, is_request, raw, opts, waypoints)
+        opts, waypoints, labels = self.opts, self.waypoints, self.labels
+        for key, _ in values:
+            if key not in routes:
+                raw: RawLabels = key if labels is None else labels(key)  # type: ignore[assignment]
+                routes[key] = route(metric, protocol, is_request, raw, opts, waypoints)
         return values
 
     def apply(self, metric: str, prepared: Prepared) -> None:

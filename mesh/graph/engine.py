@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -51,7 +51,7 @@ from mesh.prometheus.client import LabelValues, PrometheusClient, Sample
 log = logging.getLogger(__name__)
 
 QueryFn = Callable[[str], list[Sample]]
-LabelQueryFn = Callable[[str, tuple[str, ...]], list[tuple[LabelValues, float]]]
+LabelSetFn = Callable[[str], build.Prepared]
 
 NAMESPACE_APPENDERS = (
     ("serviceEntry", service_entry.apply),
@@ -124,7 +124,7 @@ def _is_tcp(query: TrafficQuery) -> bool:
 
 class PrometheusQuery:
     """A graph's queries to one Prometheus at the graph's instant: samples for the
-    appenders, and for the traffic queries only the label values the build reads."""
+    appenders, and for the traffic queries their label sets as Prometheus wrote them."""
 
     def __init__(self, client: PrometheusClient, query_time: int) -> None:
         self._client = client
@@ -133,25 +133,28 @@ class PrometheusQuery:
     def __call__(self, text: str) -> list[Sample]:
         return self._client.query(text, self._at)
 
-    def label_values(self, text: str, names: tuple[str, ...]) -> list[tuple[LabelValues, float]]:
-        return self._client.query_values(text, names, self._at)
+    def label_sets(self, text: str) -> build.Prepared:
+        # bytes keys, as Prepared allows (a list of them is not a list of Hashable to mypy)
+        return cast(build.Prepared, self._client.query_label_sets(text, self._at))
+
+    def label_reader(self, names: tuple[str, ...]) -> Callable[[bytes], LabelValues]:
+        return self._client.label_reader(names)
 
 
 def prometheus_query(client: PrometheusClient, query_time: int) -> PrometheusQuery:
     return PrometheusQuery(client, query_time)
 
 
-def _label_values(query: QueryFn) -> LabelQueryFn:
-    """The query's fast path to label values, or (canned answers in tests) one reading them
-    from its samples, with the same result."""
-    fast = getattr(query, "label_values", None)
-    if fast is not None:
-        return fast
+def _label_sets(query: QueryFn) -> tuple[LabelSetFn, Callable[[Any], build.RawLabels] | None]:
+    """The query's fast path to label sets (as bytes) and their reader, or (canned answers in
+    tests) label values read from its samples, which need no reader; the same graph."""
+    if isinstance(query, PrometheusQuery):
+        return query.label_sets, query.label_reader(build.SAMPLE_LABELS)
 
-    def from_samples(text: str, names: tuple[str, ...]) -> list[tuple[LabelValues, float]]:
-        return build.sample_values(query(text), names)
+    def from_samples(text: str) -> build.Prepared:
+        return build.sample_values(query(text))
 
-    return from_samples
+    return from_samples, None
 
 
 def _waypoints(request: GraphRequest) -> frozenset[tuple[str, str, str]]:
@@ -171,11 +174,11 @@ def build_traffic(
     `ahead`, the edges changed so far are written while later answers are awaited."""
     tmap = ahead.tmap if ahead is not None else TrafficMap()
     touched = ahead.pending if ahead is not None else None
-    builder = build.TrafficBuilder(tmap, request.opts, _waypoints(request), touched)
-    values = _label_values(query)
+    label_sets, reader = _label_sets(query)
+    builder = build.TrafficBuilder(tmap, request.opts, _waypoints(request), touched, reader)
 
     def fetch(item: TrafficQuery) -> build.Prepared:
-        return builder.prepare(item.metric, values(item.text, build.SAMPLE_LABELS))
+        return builder.prepare(item.metric, label_sets(item.text))
 
     idle = ahead.advance if ahead is not None else None
     for item, prepared in run_in_order(plan(request), fetch, idle=idle):

@@ -79,58 +79,65 @@ class _Envelope(msgspec.Struct, gc=False):
 _ENVELOPE_DECODER = msgspec.json.Decoder(_Envelope)
 
 
-def _item_struct(names: tuple[str, ...], value: type) -> type:
-    """An instant vector's element keeping only `names` of its labels, each a string or
-    None, with `value` the type its [timestamp, value] pair is read as. Label fields are
-    named l0, l1...: label names need not be Python identifiers (`class` is a valid one)."""
+@functools.lru_cache(maxsize=16)  # a handful of label sets, fixed in code
+def _label_reader(names: tuple[str, ...]) -> Callable[[bytes], LabelValues]:
+    """Reads the values of `names` (None when absent) from one series' labels as
+    query_label_sets gives them. Label fields are named l0, l1...: label names need not be
+    Python identifiers (`class` is a valid one)."""
     labels = msgspec.defstruct(
         "Labels",
         [(f"l{i}", str | None, None) for i in range(len(names))],
         rename={f"l{i}": name for i, name in enumerate(names)},
         gc=False,
     )
-    return msgspec.defstruct("Item", [("metric", labels), ("value", value)], gc=False)
+    decode = msgspec.json.Decoder(labels).decode
+    astuple = msgspec.structs.astuple
+
+    def read(raw: bytes) -> LabelValues:
+        return astuple(decode(raw))
+
+    return read
 
 
-@functools.lru_cache(maxsize=16)  # a handful of label sets, fixed in code
-def _vector_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder[list[Any]]:
-    """A decoder of an instant vector's result list that keeps only `names`."""
-    item = _item_struct(names, tuple[float, str])
-    return msgspec.json.Decoder(list[item])  # type: ignore[valid-type]
+class _RawItem(msgspec.Struct, gc=False):
+    """An instant vector's element, its labels left as the bytes Prometheus wrote."""
+
+    metric: msgspec.Raw
+    value: tuple[float, float]
 
 
-@functools.lru_cache(maxsize=16)
-def _vector_answer_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
-    """A decoder of a whole answer holding an instant vector, in one pass, sample values
-    read as numbers (not strict: they are strings in the JSON). It fails on anything else,
-    and on "+Inf", which msgspec does not read as a number: query_values then reads the
-    answer the careful way, which says what was wrong."""
-    item = _item_struct(names, tuple[float, float])
-    data = msgspec.defstruct(
-        "VectorData",
-        [("resultType", str), ("result", list[item])],  # type: ignore[valid-type]
-        gc=False,
-    )
-    # _Envelope's fields, with `data` decoded instead of left raw
-    fields = [
-        (f.name, data | None if f.name == "data" else f.type, f.default)
+class _RawItemText(msgspec.Struct, gc=False):
+    metric: msgspec.Raw
+    value: tuple[float, str]
+
+
+class _RawVectorData(msgspec.Struct, gc=False):
+    resultType: str
+    result: list[_RawItem]
+
+
+# _Envelope's fields, with `data` decoded instead of left raw, sample values read as numbers
+# (not strict: they are strings in the JSON). It fails on anything else, and on "+Inf",
+# which msgspec does not read as a number: the careful path then says what was wrong.
+_RawVectorEnvelope = msgspec.defstruct(
+    "RawVectorEnvelope",
+    [
+        (f.name, _RawVectorData | None if f.name == "data" else f.type, f.default)
         for f in msgspec.structs.fields(_Envelope)
-    ]
-    return msgspec.json.Decoder(msgspec.defstruct("VectorEnvelope", fields, gc=False), strict=False)
+    ],
+    gc=False,
+)
+_RAW_VECTOR_DECODER = msgspec.json.Decoder(_RawVectorEnvelope, strict=False)
+_RAW_ITEMS_DECODER = msgspec.json.Decoder(list[_RawItemText])
 
 
-def _vector_answer_loads(names: tuple[str, ...]) -> Callable[[bytes], Any]:
+def _raw_vector_loads(body: bytes) -> Any:
     """The body's envelope: decoded with the vector in one pass when it holds one that
     reads plainly, else with `data.result` left raw for the careful path."""
-    fast = _vector_answer_decoder(names)
-
-    def loads(body: bytes) -> Any:
-        try:
-            return fast.decode(body)
-        except msgspec.ValidationError:
-            return _ENVELOPE_DECODER.decode(body)
-
-    return loads
+    try:
+        return _RAW_VECTOR_DECODER.decode(body)
+    except msgspec.ValidationError:
+        return _ENVELOPE_DECODER.decode(body)
 
 
 class _ServiceAuth(requests.auth.AuthBase):
@@ -389,32 +396,55 @@ class PrometheusClient:
             for item in result
         ]
 
-    def query_values(
-        self, promql: str, names: tuple[str, ...], at: datetime | None = None
-    ) -> list[tuple[LabelValues, float]]:
-        """An instant vector as (values of `names`, value) pairs, decoded straight from the
-        answer's bytes into those values: a graph reads a fixed set of labels from tens of
-        thousands of series, and decoding every label into dicts and Samples first costs
-        about four times as long. Labels not named are skipped; absent ones read as None."""
+    def query_label_sets(
+        self, promql: str, at: datetime | None = None
+    ) -> list[tuple[bytes, float]]:
+        """An instant vector as (its labels as Prometheus wrote them, value) pairs.
+
+        A graph reads a fixed set of labels from tens of thousands of series, half of them
+        the same series again (both reporters'). As bytes, a label set is hashed once and
+        compared with one memcmp, and only the sets not seen before need decoding
+        (label_reader); decoded first, each of its values is a new string whose hash is
+        computed again for every lookup. Prometheus writes a label set's labels sorted
+        and in one encoding, so equal label sets are equal bytes.
+        """
         if not self.config.enabled:
             return []
         params = {"query": promql}
         if at is not None:
             params["time"] = repr(_seconds(at))
-        data = self._call(
-            "/api/v1/query", self._query_params(params), loads=_vector_answer_loads(names)
-        )
+        data = self._call("/api/v1/query", self._query_params(params), loads=_raw_vector_loads)
         if data is None or data.resultType != "vector":
             kind = "nothing" if data is None else f"a {data.resultType}"
             raise PrometheusError(f"expected an instant vector, Prometheus returned {kind}")
-        astuple = msgspec.structs.astuple
         if not isinstance(data.result, msgspec.Raw):
-            return [(astuple(item.metric), item.value[1]) for item in data.result]
+            return [(bytes(item.metric), item.value[1]) for item in data.result]
         try:
-            items = _vector_decoder(names).decode(data.result)
+            items = _RAW_ITEMS_DECODER.decode(data.result)
         except msgspec.ValidationError as exc:
             raise PrometheusError(self._reason(exc)) from None
-        return [(astuple(item.metric), float(item.value[1])) for item in items]
+        return [(bytes(item.metric), float(item.value[1])) for item in items]
+
+    def label_reader(self, names: tuple[str, ...]) -> Callable[[bytes], LabelValues]:
+        """The values of `names` in a label set from query_label_sets (None where absent);
+        a label set that is not one fails as any unexpected answer does."""
+        read = _label_reader(names)
+
+        def checked(labels: bytes) -> LabelValues:
+            try:
+                return read(labels)
+            except msgspec.ValidationError as exc:
+                raise PrometheusError(self._reason(exc)) from None
+
+        return checked
+
+    def query_values(
+        self, promql: str, names: tuple[str, ...], at: datetime | None = None
+    ) -> list[tuple[LabelValues, float]]:
+        """An instant vector as (values of `names`, value) pairs; labels not named are
+        skipped, absent ones read as None."""
+        read = self.label_reader(names)
+        return [(read(labels), value) for labels, value in self.query_label_sets(promql, at)]
 
     def query_range(
         self,

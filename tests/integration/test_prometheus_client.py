@@ -190,6 +190,27 @@ def test_label_values_of_a_vector_match_its_samples(prometheus_server: RunningPr
     assert client.query_values(labelled, ("class", "job")) == [(("x", None), 2.5)]
 
 
+def test_one_series_seen_by_both_reporters_has_one_label_set(
+    prometheus_server: RunningPrometheus,
+) -> None:
+    """What the graph's de-duplication relies on: the same label set from two queries (the
+    source and the destination reporter's) is the same bytes, read back to its values."""
+    client = client_for(prometheus_server.url)
+    by = "source_workload, destination_workload, response_code"
+    answers = [
+        client.query_label_sets(f'sum(istio_requests_total{{reporter="{side}"}}) by ({by})')
+        for side in ("source", "destination")
+    ]
+    source, destination = ({labels for labels, _ in answer} for answer in answers)
+    assert source and source & destination
+    read = client.label_reader(("destination_workload", "source_workload", "class"))
+    samples = client.query(f'sum(istio_requests_total{{reporter="source"}}) by ({by})')
+    assert sorted(read(labels) for labels in source) == sorted(
+        (s.labels.get("destination_workload"), s.labels.get("source_workload"), None)
+        for s in samples
+    )
+
+
 def test_label_values_read_infinities_and_nan_as_the_sample_reader_does(
     prometheus_server: RunningPrometheus,
 ) -> None:
@@ -528,6 +549,7 @@ A_NUMBER_LABEL = (
         ("query", NOT_AN_ENVELOPE, "sent an unexpected answer"),
         ("query_values", NOT_AN_ENVELOPE, "sent an unexpected answer"),
         ("query_values", A_NUMBER_LABEL, "unexpected answer (Expected `str | null`, got `int`"),
+        ("label_reader", A_NUMBER_LABEL, "unexpected answer (Expected `str | null`, got `int`"),
     ],
 )
 def test_a_garbled_answer_is_a_clear_error(
@@ -540,6 +562,9 @@ def test_a_garbled_answer_is_a_clear_error(
     with pytest.raises(PrometheusError) as caught:
         if reader == "query":
             client.query("up")
+        elif reader == "label_reader":  # the graph's way: label sets first, read later
+            ((labels, _),) = client.query_label_sets("up")
+            client.label_reader(("job",))(labels)
         else:
             client.query_values("up", ("job",))
     assert reason in str(caught.value)
