@@ -53,8 +53,8 @@ def digest(root: Path = ROOT) -> str:
     return h.hexdigest()[:20]
 
 
-def build_dir(root: Path = ROOT, builds: Path = BUILDS) -> Path:
-    return builds / digest(root)
+def build_dir(builds: Path = BUILDS) -> Path:
+    return builds / digest()
 
 
 def install(package_path: MutableSequence[str], builds: Path = BUILDS) -> bool:
@@ -97,7 +97,7 @@ def build(builds: Path = BUILDS) -> Path:
         command.build_temp = str(work / "tmp")
         command.ensure_finalized()
         command.run()
-        (work / "lib" / _COMPLETE).write_text(digest() + "\n")
+        (work / "lib" / _COMPLETE).write_text(target.name + "\n")
         os.replace(work / "lib", target)
     finally:
         os.chdir(cwd)
