@@ -56,19 +56,56 @@ def _destination_hosts(spec: Mapping[str, Any]) -> list[str]:
     return hosts
 
 
+# Where each kind keeps the labels it picks workloads by. A Gateway's `selector` is a flat
+# label map; the policies nest theirs under `matchLabels` (a WorkloadSelector) and the
+# networking kinds under `workloadSelector.labels`. Read in the wrong shape a selector yields
+# no labels, and no labels must never stand for every workload.
+_SELECTOR_PATHS: dict[str, tuple[str, ...]] = {
+    "Gateway": ("selector",),
+    "AuthorizationPolicy": ("selector", "matchLabels"),
+    "PeerAuthentication": ("selector", "matchLabels"),
+    "RequestAuthentication": ("selector", "matchLabels"),
+    "Telemetry": ("selector", "matchLabels"),
+    "WasmPlugin": ("selector", "matchLabels"),
+    "EnvoyFilter": ("workloadSelector", "labels"),
+    "ServiceEntry": ("workloadSelector", "labels"),
+    "Sidecar": ("workloadSelector", "labels"),
+}
+
+
+def _selector_labels(kind: str, obj: Mapping[str, Any]) -> dict[str, str]:
+    """The labels `obj` selects workloads by; empty when it names none.
+
+    An empty selector makes a policy namespace-wide and a Gateway apply to every gateway
+    proxy, but neither names a workload, so neither is listed as a reference.
+    """
+    path = _SELECTOR_PATHS.get(kind)
+    if path is None:
+        return {}
+    found: Any = obj.get("spec")
+    for step in path:
+        found = found.get(step) if isinstance(found, Mapping) else None
+    if not isinstance(found, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in found.items()}
+
+
 def _selected_workloads(
-    ctx: ValidationContext, namespace: str, obj: Mapping[str, Any]
+    ctx: ValidationContext, kind: str, namespace: str, obj: Mapping[str, Any]
 ) -> list[Ref]:
-    spec = obj.get("spec") or {}
-    selector = spec.get("selector") or spec.get("workloadSelector")
-    if not selector:
+    labels = _selector_labels(kind, obj)
+    if not labels:
         return []
-    labels = selector.get("matchLabels") or selector.get("labels") or {}
-    root = ctx.mesh.root_namespace
+    if kind == "Gateway":
+        # Istio matches a Gateway's selector against workloads of every namespace, unless
+        # PILOT_SCOPE_GATEWAY_TO_NAMESPACE keeps it to its own.
+        everywhere = not ctx.mesh.scope_gateway_to_namespace
+    else:
+        everywhere = namespace == ctx.mesh.root_namespace
     return [
         ("Workload", w.namespace, w.name)
         for w in ctx.workloads
-        if (namespace in (w.namespace, root)) and matches_selector(w.labels, labels)
+        if (everywhere or w.namespace == namespace) and matches_selector(w.labels, labels)
     ]
 
 
@@ -102,7 +139,7 @@ def references_of(ctx: ValidationContext, kind: str, obj: Mapping[str, Any]) -> 
             for backend in rule.get("backendRefs") or []:
                 if backend.get("kind", "Service") == "Service" and backend.get("name"):
                     refs.append(("Service", backend.get("namespace") or namespace, backend["name"]))
-    refs += _selected_workloads(ctx, namespace, obj)
+    refs += _selected_workloads(ctx, kind, namespace, obj)
     return sorted(set(refs))
 
 
