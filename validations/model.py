@@ -193,7 +193,6 @@ class ValidationContext:
     services: list[dict[str, Any]] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
-    service_accounts: list[dict[str, Any]] = field(default_factory=list)
     gateway_classes: list[dict[str, Any]] = field(default_factory=list)
     mesh: MeshConfig = field(default_factory=MeshConfig)
     settings: ValidationSettings = field(default_factory=ValidationSettings)

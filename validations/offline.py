@@ -54,7 +54,6 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 CONTEXT_KINDS = {
     "Namespace",
     "Service",
-    "ServiceAccount",
     "Pod",
     "ConfigMap",
     "GatewayClass",
@@ -62,6 +61,8 @@ CONTEXT_KINDS = {
 }
 # Ordinary Kubernetes kinds that play no part in validation: read and set aside quietly.
 IRRELEVANT_KINDS = {
+    # A workload's service account is read from its pod template, as Kiali does.
+    "ServiceAccount",
     "Secret",
     "Role",
     "ClusterRole",
@@ -295,7 +296,6 @@ def _context(
         services=context_objs.get("Service", []),
         workloads=workloads,
         deployments=context_objs.get("Deployment", []),
-        service_accounts=context_objs.get("ServiceAccount", []),
         gateway_classes=context_objs.get("GatewayClass", []),
         mesh=mesh,
         settings=settings or ValidationSettings(),

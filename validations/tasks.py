@@ -23,3 +23,5 @@ def validate_clusters() -> None:
             refresh(registry, settings.KIALI, cluster.name)
         except (KubeError, KubeconfigError) as exc:
             log.warning("validation of cluster %s failed: %s", cluster.name, exc)
+        except Exception:  # noqa: S112 - refresh logged it and noted it for pages
+            continue  # one cluster's failure must not keep the others unvalidated

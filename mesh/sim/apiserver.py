@@ -39,7 +39,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import kubernetes.client
 import kubernetes.config
@@ -540,64 +540,72 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
 
 # --- RBAC bootstrap -----------------------------------------------------------------------
 
-_READ = ["get", "list", "watch"]
+_READ = ("get", "list", "watch")
+
+
+class Grant(NamedTuple):
+    """One RBAC rule: these verbs on these resources of these API groups (only the named
+    objects when ``names`` is given)."""
+
+    groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+    names: tuple[str, ...] = ()
+
+
+# The console's cluster-wide grant is Kiali's viewer ClusterRole (kiali-server Helm chart,
+# templates/role-viewer.yaml), rule for rule, so a cluster set up for Kiali needs no RBAC
+# change to run this console, and the tests prove the console works with no more than that.
+# SelfSubjectAccessReview is absent on purpose: Kubernetes' system:basic-user role grants it
+# to every authenticated identity.
+VIEWER_GRANTS: tuple[Grant, ...] = (
+    Grant(("",), ("configmaps", "endpoints", "pods/log"), _READ),
+    Grant(("",), ("namespaces", "pods", "replicationcontrollers", "services"), _READ),
+    Grant(("",), ("pods/portforward",), ("create", "post")),
+    Grant(
+        ("extensions", "apps"), ("daemonsets", "deployments", "replicasets", "statefulsets"), _READ
+    ),
+    Grant(("batch",), ("cronjobs", "jobs"), _READ),
+    Grant(
+        (
+            "networking.istio.io",
+            "security.istio.io",
+            "extensions.istio.io",
+            "telemetry.istio.io",
+            "gateway.networking.k8s.io",
+            "inference.networking.x-k8s.io",
+        ),
+        ("*",),
+        _READ,
+    ),
+    Grant(("apps.openshift.io",), ("deploymentconfigs",), _READ),
+    Grant(("route.openshift.io",), ("routes",), ("get",)),
+    Grant(("authentication.k8s.io",), ("tokenreviews",), ("create",)),
+    # Kiali's OpenShift OAuth client is named after the namespace Kiali is installed in.
+    Grant(("oauth.openshift.io",), ("oauthclients",), ("get",), (f"kiali-{CONSOLE_NAMESPACE}",)),
+    Grant(("admissionregistration.k8s.io",), ("mutatingwebhookconfigurations",), _READ),
+)
+
+
+def _rule(grant: Grant) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "apiGroups": list(grant.groups),
+        "resources": list(grant.resources),
+        "verbs": list(grant.verbs),
+    }
+    if grant.names:
+        rule["resourceNames"] = list(grant.names)
+    return rule
 
 
 def _console_cluster_role() -> dict[str, Any]:
-    """What the console reads cluster-wide. Secrets are deliberately absent: the console
-    only needs them in its own namespace (remote-cluster secrets), granted by a Role."""
+    """Kiali's viewer role for the console's service account. Secrets are not in it: the
+    console reads them only in its own namespace (remote-cluster secrets), through a Role."""
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
         "metadata": {"name": CONSOLE_CLUSTER_ROLE},
-        "rules": [
-            {
-                "apiGroups": [""],
-                "resources": [
-                    "namespaces",
-                    "pods",
-                    "services",
-                    "endpoints",
-                    "replicationcontrollers",
-                    "configmaps",
-                    "serviceaccounts",
-                ],
-                "verbs": _READ,
-            },
-            {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
-            {
-                "apiGroups": ["apps"],
-                "resources": ["deployments", "replicasets", "statefulsets", "daemonsets"],
-                "verbs": _READ,
-            },
-            {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": _READ},
-            {
-                "apiGroups": [
-                    "networking.istio.io",
-                    "security.istio.io",
-                    "telemetry.istio.io",
-                    "extensions.istio.io",
-                    "gateway.networking.k8s.io",
-                ],
-                "resources": ["*"],
-                "verbs": _READ,
-            },
-            {
-                "apiGroups": ["admissionregistration.k8s.io"],
-                "resources": ["mutatingwebhookconfigurations"],
-                "verbs": _READ,
-            },
-            {
-                "apiGroups": ["authorization.k8s.io"],
-                "resources": ["selfsubjectaccessreviews"],
-                "verbs": ["create"],
-            },
-            {
-                "apiGroups": ["authentication.k8s.io"],
-                "resources": ["tokenreviews"],
-                "verbs": ["create"],
-            },
-        ],
+        "rules": [_rule(grant) for grant in VIEWER_GRANTS],
     }
 
 

@@ -22,7 +22,7 @@ from mesh.inventory.listing import (
 )
 from mesh.inventory.summary import overview
 from mesh.views.inventory_data import HEALTH_VALUES, InventoryData, list_filters, load_inventory
-from validations.results import ConfigCounts, config_counts
+from validations.results import ConfigCounts, ConfigOverview, config_counts
 
 LIST_PAGES = {
     "app": ("Applications", "applications"),
@@ -70,20 +70,29 @@ def _common(request: MeshRequest, data: InventoryData) -> dict[str, object]:
     }
 
 
+def _config_note(validation: ConfigOverview, cluster: str) -> str:
+    """What a namespace row says instead of its validation counts, when it has none."""
+    if cluster in validation.pending:
+        return "validating…"
+    if cluster in validation.failed:
+        return "not validated"
+    return ""
+
+
 @require_GET
 def overview_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     summary = overview(data.scope.clusters, data.snapshots, data.visible, data.health, data.errors)
-    counts, pending = config_counts(list(data.visible))
+    validation = config_counts(list(data.visible))
     visible = {(c, ns) for c, names in data.visible.items() for ns in names}
-    shown = [v for k, v in counts.items() if k in visible]
+    shown = [v for k, v in validation.counts.items() if k in visible]
     config = ConfigCounts(
         sum(c.objects for c in shown), sum(c.errors for c in shown), sum(c.warnings for c in shown)
     )
     context = _common(request, data) | {
         "summary": summary,
         "config": config,
-        "config_pending": pending,
+        "validation": validation,
     }
     return render_page(request, "inventory/overview.html", context)
 
@@ -94,17 +103,21 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
     filters = list_filters(request)
     rows = filter_namespace_rows(namespace_rows(data.snapshots, data.visible, data.health), filters)
     page = paged(request, rows)
-    counts, pending = config_counts(list(data.visible))
+    validation = config_counts(list(data.visible))
     context = _common(request, data) | {
         "rows": rows,
         "page": page,
         "page_rows": [
-            (row, counts.get((row.namespace.cluster, row.namespace.name), ConfigCounts()))
+            (
+                row,
+                validation.counts.get((row.namespace.cluster, row.namespace.name), ConfigCounts()),
+                _config_note(validation, row.namespace.cluster),
+            )
             for row in page.object_list
         ],
         "filters": filters,
         "sort_links": _sort_links(request, ["name", "cluster", "health"]),
-        "config_pending": pending,
+        "validation": validation,
     }
     return render_page(request, "inventory/namespaces.html", context)
 

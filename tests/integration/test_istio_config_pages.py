@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 
+from mesh.clusters.access import KubeconfigError
+from mesh.sim.loader import demo_paths, read_manifests
 from tests.plugins.browser import screenshot
-from validations.results import CACHE_KEY, cached
+from validations.offline import engine_kind
+from validations.results import CACHE_KEY, FAILED_KEY, cached, refresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
 
@@ -28,6 +32,26 @@ def demo_console(demo_mesh, east_cluster, console_on):
     return config
 
 
+def demo_istio_objects(cluster: str) -> set[tuple[str, str, str]]:
+    """(kind, namespace, name) of every Istio and Gateway API object in the demo's files."""
+    return {
+        (kind, m.namespace or "default", m.name)
+        for m in read_manifests(demo_paths(cluster))
+        if (kind := engine_kind(m.body)) is not None
+    }
+
+
+def listed_rows(html: str) -> dict[tuple[str, str, str], str]:
+    """(kind, namespace, name) -> validation status of each row of the Istio Config list."""
+    rows = re.findall(
+        r'<tr data-kind="(\w+)" data-name="([\w.-]+)" data-status="(\w+)">.*?'
+        r'<td data-label="Namespace">([\w.-]+)</td>',
+        html,
+        re.S,
+    )
+    return {(kind, namespace, name): status for kind, name, status, namespace in rows}
+
+
 def row_status(html: str, kind: str, name: str) -> str | None:
     match = re.search(
         rf'data-kind="{kind}" data-name="{re.escape(name)}" data-status="(\w+)"', html
@@ -44,6 +68,19 @@ def test_the_list_flags_each_deliberate_fault_and_passes_clean_objects(client, d
     assert row_status(html, "VirtualService", "bookinfo") == "valid"
     assert row_status(html, "Gateway", "bookinfo-gateway") == "valid"
     assert cached("east") is not None  # computed on demand and kept for the next request
+
+
+def test_on_kialis_viewer_role_every_demo_object_is_listed_and_validated(client, demo_console):
+    """The console's account has exactly Kiali's viewer ClusterRole (mesh/sim/apiserver.py):
+    that must be enough to read and validate everything the demo mesh holds."""
+    expected = demo_istio_objects("east")
+    namespaces = sorted({namespace for _, namespace, _ in expected})
+    html = client.get(f"/istio/?namespaces={','.join(namespaces)}").content.decode()
+    rows = listed_rows(html)
+    assert set(rows) == expected
+    assert set(rows.values()) <= {"valid", "warning", "error"}
+    assert f"{len(expected)} objects:" in html
+    assert cached("east").problems == []  # nothing the role refused
 
 
 def test_the_detail_page_highlights_each_findings_path(client, demo_console):
@@ -117,3 +154,28 @@ def test_overview_and_namespaces_show_validation_counts(client, demo_console):
     assert "/istio/?namespaces=bookinfo&amp;clusterName=east" in bookinfo
     ecommerce = namespaces.split('data-name="ecommerce"', 1)[1].split("</tr>", 1)[0]
     assert 'data-config="valid"' in ecommerce
+
+
+def test_a_failed_validation_is_explained_on_the_namespaces_page_not_awaited(client, demo_console):
+    def service_client():
+        raise KubeconfigError("the console's kubeconfig cannot be read")
+
+    broken = SimpleNamespace(access={"east": SimpleNamespace(service_client=service_client)})
+    with pytest.raises(KubeconfigError):
+        refresh(broken, demo_console, "east")
+
+    page = client.get("/namespaces/").content.decode()
+    bookinfo = page.split('data-name="bookinfo"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-config="unknown"' in bookinfo and "not validated" in bookinfo
+    assert (
+        "Istio config of cluster east could not be validated: "
+        "the console&#x27;s kubeconfig cannot be read" in page
+    )
+    assert "validating…" not in page
+
+    cache.delete(FAILED_KEY.format(cluster="east"))  # the note expires: validation is retried
+    client.get("/namespaces/")
+    page = client.get("/namespaces/").content.decode()
+    bookinfo = page.split('data-name="bookinfo"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-config="error"' in bookinfo
+    assert "validating…" not in page and "could not be validated" not in page

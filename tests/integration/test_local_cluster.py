@@ -16,7 +16,7 @@ import kubernetes.config
 import pytest
 from kubernetes.client import ApiException
 
-from mesh.sim.apiserver import LocalCluster, start_cluster
+from mesh.sim.apiserver import CONSOLE_CLUSTER_ROLE, CONSOLE_USER, LocalCluster, start_cluster
 
 
 def _get(cluster: LocalCluster, path: str, persona: str = "admin") -> Any:
@@ -90,6 +90,106 @@ def test_console_reads_secrets_only_in_its_own_namespace(
         core = kubernetes.client.CoreV1Api(client)
         core.list_namespaced_secret("istio-system")
         assert _status_of(lambda: core.list_namespaced_secret(namespace)) == 403
+
+
+# Kiali's viewer ClusterRole (kiali-server Helm chart, templates/role-viewer.yaml), written
+# out again here so that the simulator's copy is checked against it, not against itself.
+_READ = {"get", "list", "watch"}
+KIALI_VIEWER_RULES = [
+    ({""}, {"configmaps", "endpoints", "pods/log"}, _READ, set()),
+    ({""}, {"namespaces", "pods", "replicationcontrollers", "services"}, _READ, set()),
+    ({""}, {"pods/portforward"}, {"create", "post"}, set()),
+    (
+        {"extensions", "apps"},
+        {"daemonsets", "deployments", "replicasets", "statefulsets"},
+        _READ,
+        set(),
+    ),
+    ({"batch"}, {"cronjobs", "jobs"}, _READ, set()),
+    (
+        {
+            "networking.istio.io",
+            "security.istio.io",
+            "extensions.istio.io",
+            "telemetry.istio.io",
+            "gateway.networking.k8s.io",
+            "inference.networking.x-k8s.io",
+        },
+        {"*"},
+        _READ,
+        set(),
+    ),
+    ({"apps.openshift.io"}, {"deploymentconfigs"}, _READ, set()),
+    ({"route.openshift.io"}, {"routes"}, {"get"}, set()),
+    ({"authentication.k8s.io"}, {"tokenreviews"}, {"create"}, set()),
+    ({"oauth.openshift.io"}, {"oauthclients"}, {"get"}, {"kiali-istio-system"}),
+    ({"admissionregistration.k8s.io"}, {"mutatingwebhookconfigurations"}, _READ, set()),
+]
+
+
+def _rules_of(role: Any) -> list[tuple[set[str], ...]]:
+    return [
+        (
+            set(rule.api_groups or ()),
+            set(rule.resources or ()),
+            set(rule.verbs),
+            set(rule.resource_names or ()),
+        )
+        for rule in role.rules
+    ]
+
+
+def test_the_console_account_has_exactly_kialis_viewer_role(east_cluster: LocalCluster) -> None:
+    with east_cluster.api_client() as client:
+        rbac = kubernetes.client.RbacAuthorizationV1Api(client)
+        role = rbac.read_cluster_role(CONSOLE_CLUSTER_ROLE)
+        bindings = rbac.list_cluster_role_binding().items
+    rules = _rules_of(role)
+    assert len(rules) == len(KIALI_VIEWER_RULES)
+    assert all(rule in rules for rule in KIALI_VIEWER_RULES)
+    bound = [
+        b.role_ref.name for b in bindings if any(s.name == CONSOLE_USER for s in b.subjects or ())
+    ]
+    assert bound == [CONSOLE_CLUSTER_ROLE]
+
+
+def test_the_viewer_role_leaves_out_service_accounts_nodes_and_roles(
+    east_cluster: LocalCluster,
+) -> None:
+    with east_cluster.api_client("kiali") as client:
+        core = kubernetes.client.CoreV1Api(client)
+        rbac = kubernetes.client.RbacAuthorizationV1Api(client)
+        assert _status_of(core.list_service_account_for_all_namespaces) == 403
+        assert _status_of(core.list_node) == 403
+        assert _status_of(rbac.list_role_for_all_namespaces) == 403
+        assert _status_of(core.list_secret_for_all_namespaces) == 403
+
+
+def test_every_signed_in_identity_may_review_its_own_access_through_basic_user(
+    east_cluster: LocalCluster,
+) -> None:
+    """The viewer role has no SelfSubjectAccessReview: Kubernetes grants it to everyone
+    authenticated with its bootstrap role system:basic-user, which this server carries."""
+    with east_cluster.api_client() as client:
+        rbac = kubernetes.client.RbacAuthorizationV1Api(client)
+        binding = rbac.read_cluster_role_binding("system:basic-user")
+        role = rbac.read_cluster_role("system:basic-user")
+    assert binding.role_ref.name == "system:basic-user"
+    assert ("Group", "system:authenticated") in {(s.kind, s.name) for s in binding.subjects}
+    assert any(
+        "selfsubjectaccessreviews" in (rule.resources or ()) and "create" in rule.verbs
+        for rule in role.rules
+    )
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": {"verb": "list", "resource": "serviceaccounts"}},
+    }
+    with east_cluster.api_client("kiali") as client:
+        answer = kubernetes.client.AuthorizationV1Api(client).create_self_subject_access_review(
+            review
+        )
+    assert answer.status.allowed is False  # asked and answered, not refused
 
 
 @pytest.mark.parametrize(
