@@ -9,6 +9,7 @@ differ in what they serve (API level 1.20 has no batch/v1 CronJob, for instance)
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,26 +20,47 @@ from kubernetes.client.exceptions import ApiException
 
 from mesh.kube.errors import ClusterUnreachable, KubeError, KubeForbidden, KubeUnauthorized
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
 
 
-def _status_message(status: int, body: bytes | str | None, reason: str | None) -> str:
+def _status_document(body: bytes | str | None) -> dict[str, Any]:
     try:
         document = json.loads(body or "{}")
     except (TypeError, ValueError):
-        document = {}
-    message = document.get("message") if isinstance(document, dict) else None
-    return str(message or reason or f"HTTP {status}")
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _resource_named(document: Mapping[str, Any]) -> str:
+    """The kind of object a Status is about ("deployments.apps"), without names or users."""
+    details = document.get("details")
+    if not isinstance(details, dict):
+        return ""
+    kind, group = str(details.get("kind") or ""), str(details.get("group") or "")
+    return f"{kind}.{group}" if kind and group else kind
 
 
 def _error_for_status(
     cluster: str, status: int, body: bytes | None, reason: str | None
 ) -> KubeError:
-    if status == 403:
-        return KubeForbidden(cluster, _status_message(status, body, reason))
+    """The API server's own text names the identity that asked (the console's account or
+    the user) and what it was refused; it goes to the log, the page gets a plain message."""
+    document = _status_document(body)
+    server_text = str(document.get("message") or reason or f"HTTP {status}")
     if status == 401:
         return KubeUnauthorized(cluster, "the credentials were rejected (expired or revoked)")
-    return KubeError(cluster, _status_message(status, body, reason))
+    log.info("API server of %s answered %s: %s", cluster, status, server_text)
+    resource = _resource_named(document)
+    if status == 403:
+        what = f"reading {resource}" if resource else "this read"
+        return KubeForbidden(cluster, f"permission denied for {what}")
+    if status in (429, 503):
+        return KubeError(cluster, "the API server is busy; try again shortly")
+    if status >= 500:
+        return KubeError(cluster, f"the API server failed the request (HTTP {status})")
+    return KubeError(cluster, f"the API server refused the request (HTTP {status})")
 
 
 def _error_for_exception(cluster: str, exc: Exception) -> KubeError:

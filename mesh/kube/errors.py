@@ -1,7 +1,8 @@
 """The ways a read from a cluster fails, each with a message fit for a page.
 
-Messages come from the API server's Status (which names the user and the resource, never
-the token) or from the connection error's kind; request headers are never included.
+Messages are the console's own plain words: the kind of resource a refusal was about, or
+the connection error's kind. The API server's Status text names the identity that asked
+(often the console's own account), so it is logged where the error is made, never carried.
 """
 
 from __future__ import annotations

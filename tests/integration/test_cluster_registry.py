@@ -61,7 +61,8 @@ def test_a_user_token_that_rbac_denies_gets_the_real_403(east_cluster):
     client = access.user_client(east_cluster.tokens["eve"])
     with pytest.raises(KubeForbidden) as caught:
         list_items(client, "east", "v1", "pods", namespace="istio-system")
-    assert 'User "eve" cannot list resource "pods"' in caught.value.message
+    assert caught.value.message == "permission denied for reading pods"
+    assert "eve" not in str(caught.value)  # the API server's text goes to the log only
     assert east_cluster.tokens["eve"] not in str(caught.value)
 
 
@@ -70,7 +71,7 @@ def test_the_user_client_acts_as_the_user_not_the_service_account(east_cluster):
     # the service account may list namespaces; alice (group mesh-admins, view) may list pods
     pods = list_items(access.user_client(east_cluster.tokens["alice"]), "east", "v1", "pods")
     assert isinstance(pods, list)
-    with pytest.raises(KubeForbidden, match='User "bob"'):
+    with pytest.raises(KubeForbidden, match="permission denied for reading namespaces"):
         list_items(access.user_client(east_cluster.tokens["bob"]), "east", "v1", "namespaces")
 
 
@@ -136,5 +137,5 @@ def test_an_outsider_home_token_cannot_read_secrets_and_the_registry_says_so(
         east_cluster, persona="eve", config={"kubernetes_config": {"cluster_name": "east"}}
     )
     registry = registry_for(east_cluster, tmp_path, config, persona="eve")
-    assert any('secrets is forbidden: User "eve"' in p for p in registry.problems)
+    assert any("permission denied for reading secrets" in p for p in registry.problems)
     assert registry.get("east").reachable
