@@ -1,16 +1,25 @@
-"""What the Mesh page shows: clusters, their control planes, external services, console links."""
+"""What the Mesh page shows: clusters, their control planes, external services, console links.
+
+Everything here is read with the console's own account, so it is cut to the viewer's reach
+before anyone sees it: a cluster's endpoint, version and reason only to users who reach that
+cluster, a remote cluster's Secret and the registry's problems only to users who may read
+the console's own namespace (where those Secrets live), a control plane only to users who
+may read its namespace, and Prometheus' address only to users who may read the Istio
+control-plane namespace of the home cluster.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kiali_site.config import KialiConfig
 from mesh.clusters.access import KubeconfigError
 from mesh.clusters.registry import ClusterInfo, KialiInstance, Registry
 from mesh.kube.controlplanes import ControlPlane, control_planes
 from mesh.kube.errors import KubeError
+from mesh.viewer import Viewer
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class ClusterStatus:
     cluster: ClusterInfo
     control_planes: list[ControlPlane] = field(default_factory=list)
     error: str = ""
+    hidden: bool = False  # the viewer reaches no namespace of this cluster
 
 
 @dataclass(frozen=True)
@@ -78,18 +88,76 @@ def external_services(
 
 
 def mesh_status(
-    registry: Registry, config: KialiConfig, prometheus_check: Callable[[], str | None]
+    registry: Registry,
+    config: KialiConfig,
+    prometheus_check: Callable[[], str | None],
+    viewer: Viewer,
+    reach_errors: Mapping[str, str] | None = None,
 ) -> MeshStatus:
-    """Control planes of every reachable cluster are read concurrently with the Prometheus probe."""
+    """Control planes of the clusters the viewer reaches are read concurrently with the
+    Prometheus probe."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         prom_future = pool.submit(external_services, config, prometheus_check)
-        statuses = list(pool.map(lambda c: _cluster_status(registry, c), registry.clusters))
+        statuses = list(
+            pool.map(
+                lambda c: _seen_status(registry, config, c, viewer, reach_errors or {}),
+                registry.clusters,
+            )
+        )
         services = prom_future.result()
-    links = [ConsoleLink(c.name, k) for c in registry.clusters for k in c.kiali_instances]
+    home_console_ns = viewer.sees(registry.home, config.deployment.namespace)
+    if not viewer.sees(registry.home, config.external_services.istio.root_namespace):
+        services = [_without_address(s) for s in services]
+    links = [
+        ConsoleLink(c.name, k)
+        for c in registry.clusters
+        if c.source == "admin" or viewer.reaches(c.name)
+        for k in c.kiali_instances
+    ]
     return MeshStatus(
         clusters=statuses,
         external_services=services,
         links=links,
-        problems=list(registry.problems),
+        problems=list(registry.problems) if home_console_ns else [],
         multi_cluster=registry.is_multi_cluster,
     )
+
+
+def _seen_status(
+    registry: Registry,
+    config: KialiConfig,
+    info: ClusterInfo,
+    viewer: Viewer,
+    reach_errors: Mapping[str, str],
+) -> ClusterStatus:
+    """A cluster the viewer cannot read shows its name and nothing else (an administrator's
+    note and console links are meant for everyone, and stay)."""
+    if info.source == "admin" and not info.accessible:
+        return ClusterStatus(info)  # an administrator's row: their words, no endpoint
+    if not viewer.reaches(info.name):
+        return ClusterStatus(
+            ClusterInfo(
+                name=info.name,
+                source=info.source,
+                accessible=info.accessible,
+                is_home=info.is_home,
+                reachable=info.reachable,
+                note=info.note if info.source == "admin" else "",
+            ),
+            error=reach_errors.get(info.name, ""),
+            hidden=True,
+        )
+    status = _cluster_status(registry, info)
+    planes = [cp for cp in status.control_planes if viewer.sees(info.name, cp.namespace)]
+    # Remote clusters' Secrets live in the console's namespace on the home cluster.
+    secret_seen = viewer.sees(registry.home, config.deployment.namespace)
+    cluster = info if secret_seen else replace(info, secret_name="")
+    return ClusterStatus(cluster, planes, status.error)
+
+
+def _without_address(service: ExternalService) -> ExternalService:
+    """Prometheus is the mesh's infrastructure: its address and failure text stay with those
+    who may read the control plane; the others learn only whether metrics work."""
+    if service.reachable is None:
+        return service
+    return ExternalService(service.name, "", service.reachable, "")

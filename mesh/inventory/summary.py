@@ -56,7 +56,9 @@ def overview(
         snapshot = snapshots.get(cluster)
         if snapshot is None:
             continue
-        planes += snapshot.control_planes
+        names = list(names)
+        # A control plane is shown only to those who may read its namespace, as upstream.
+        planes += [cp for cp in snapshot.control_planes if cp.namespace in names]
         for ns in names:
             inventory = snapshot.namespaces.get(ns)
             if inventory is None or inventory.namespace.is_control_plane:
