@@ -134,6 +134,13 @@ class MeshRequest(HttpRequest):
     mesh: MeshContext
 
 
+def header_refused(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Behind an authenticating proxy there is no login page to go to: the reason, or 401."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": reason or "authentication required"}, status=401)
+    return render(request, "auth/header_missing.html", {"reason": reason}, status=401)
+
+
 def login_url(request: HttpRequest, *, expired: bool = False) -> str:
     query = {"next": request.get_full_path()}
     if expired:
@@ -173,11 +180,14 @@ class MeshContextMiddleware:
         if strategy == "anonymous" or request.path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         if strategy == "header":
-            from kiali_site.auth.tokens import session_from_header
+            from kiali_site.auth.tokens import LoginFailed, session_from_header
 
-            mesh.session = session_from_header(request, config)
+            try:
+                mesh.session = session_from_header(request, config)
+            except LoginFailed as refused:
+                return header_refused(request, refused.public)
             if mesh.session is None:
-                return render(request, "auth/header_missing.html", status=401)
+                return header_refused(request)
         else:
             mesh.session = read_session(request, strategy)
             if mesh.session is None:
@@ -198,7 +208,7 @@ class MeshContextMiddleware:
         log.info("the home cluster rejected the session's credential; session ended")
         end_session(request)
         if settings.KIALI.auth.strategy == "header":
-            return render(request, "auth/header_missing.html", status=401)
+            return header_refused(request)
         return login_required(request, expired=True)
 
     @staticmethod

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 SA_PREFIX = "system:serviceaccount:"
 INVALID = "token is not valid or is expired"
 UNAVAILABLE = "the home cluster cannot be reached to check the token; try again later"
+# Upstream's words for a valid token that may read no namespace of the home cluster.
+NO_PRIVILEGES = "not enough privileges to login"
 REVIEW_PATH = "/apis/authentication.k8s.io/v1/tokenreviews"
 
 
@@ -102,7 +104,7 @@ def login_with_token(request: HttpRequest, config: KialiConfig, token: str) -> A
         if review is not None and not review.authenticated:
             raise LoginFailed(INVALID, "TokenReview: not authenticated")
         # The same check every later request makes, so a token that logs in also works.
-        visible_namespaces_in(
+        visible = visible_namespaces_in(
             config, home, access.service_client(), access.user_client(token), token=token
         )
     except KubeUnauthorized:
@@ -111,6 +113,8 @@ def login_with_token(request: HttpRequest, config: KialiConfig, token: str) -> A
         raise LoginFailed(UNAVAILABLE, f"home cluster check failed: {exc}") from None
     name = review.username if review is not None else _jwt_subject(token)
     username = display_name(name) or "token"
+    if not visible:
+        raise LoginFailed(NO_PRIVILEGES, f"user {username} may read no namespace of {home}")
     expires_on = time.time() + config.login_token.expiration_seconds
     log.info(
         "login: strategy=token user=%s token=%s client=%s",
@@ -128,7 +132,11 @@ def login_with_token(request: HttpRequest, config: KialiConfig, token: str) -> A
 
 def session_from_header(request: HttpRequest, config: KialiConfig) -> AuthSession | None:
     """Header strategy: the trusted proxy's bearer token, on every request. The owner comes
-    from a TokenReview (cached briefly by the token's hash), never from a client header."""
+    from a TokenReview (cached briefly by the token's hash), never from a client header.
+
+    None when there is no token the cluster accepts; LoginFailed(NO_PRIVILEGES) when the
+    token is valid but may read no namespace of the home cluster, as a token login is
+    refused."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -150,11 +158,32 @@ def session_from_header(request: HttpRequest, config: KialiConfig) -> AuthSessio
             return None
         username = display_name(review.username) or "token"
         cache.set(key, username, timeout=config.kubernetes_config.cache_token_namespace_duration)
+    registry = current_registry()
+    home = registry.home
+    if home in registry.access and not _reads_any_namespace(config, registry, token):
+        log.info("header login refused: user=%s may read no namespace of %s", username, home)
+        raise LoginFailed(NO_PRIVILEGES, f"user {username} may read no namespace of {home}")
     expires_on = time.time() + config.login_token.expiration_seconds
-    home = current_registry().home
     return AuthSession(
         strategy="header",
         username=username,
         expires_on=expires_on,
         tokens={home: ClusterToken(token, expires_on, username)},
     )
+
+
+def _reads_any_namespace(config: KialiConfig, registry: Registry, token: str) -> bool:
+    """The visible-namespace read every request makes anyway (cached per token), so this
+    costs nothing more; a cluster that cannot answer is not taken as a refusal here, the
+    pages say it is unreachable."""
+    access = registry.access[registry.home]
+    try:
+        visible = visible_namespaces_in(
+            config, registry.home, access.service_client(), access.user_client(token), token=token
+        )
+    except KubeUnauthorized:
+        return False
+    except (KubeError, KubeconfigError) as exc:
+        log.warning("header login: namespaces of %s unavailable: %s", registry.home, exc)
+        return True
+    return bool(visible)

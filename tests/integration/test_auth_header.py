@@ -47,3 +47,16 @@ def test_the_token_owner_sees_what_rbac_allows_and_has_no_logout(
 def test_each_request_stands_on_its_own_header(header_console, client, east_cluster):
     assert client.get("/mesh/", headers=bearer(east_cluster.tokens["alice"])).status_code == 200
     assert client.get("/mesh/").status_code == 401
+
+
+def test_a_token_that_reads_no_namespace_is_refused_and_shown_nothing(
+    header_console, client, east_cluster
+):
+    headers = bearer(east_cluster.tokens["eve"])
+    page = client.get("/mesh/", headers=headers)
+    assert page.status_code == 401
+    assert b"not enough privileges to login" in page.content
+    assert b"istiod" not in page.content and b"istio-system" not in page.content
+    api = client.get("/api/namespaces", headers=headers)
+    assert api.status_code == 401
+    assert api.json() == {"error": "not enough privileges to login"}

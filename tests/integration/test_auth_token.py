@@ -64,13 +64,13 @@ def test_login_rotates_the_session_id(token_console, client, east_cluster):
     assert client.session.session_key != before
 
 
-def test_eve_sees_an_empty_console_with_a_clear_message(token_console, client, east_cluster):
-    assert log_in(client, east_cluster.tokens["eve"]).status_code == 302
-    assert visible(client) == set()
-    page = client.get("/mesh/")
-    assert page.status_code == 200
-    assert b'id="no-namespaces"' in page.content
-    assert b"may not see any namespace" in page.content
+def test_eve_who_reads_no_namespace_is_refused_with_upstreams_message(
+    token_console, client, east_cluster
+):
+    response = log_in(client, east_cluster.tokens["eve"])
+    assert response.status_code == 401
+    assert b"not enough privileges to login" in response.content
+    assert client.get("/mesh/").status_code == 302  # no session: back to the login page
 
 
 def test_a_bad_token_gets_the_reason_and_no_session(token_console, client):
