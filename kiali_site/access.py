@@ -19,6 +19,7 @@ from mesh.clusters.access import KubeconfigError
 from mesh.clusters.registry import ClusterInfo
 from mesh.kube.errors import KubeError, KubeUnauthorized
 from mesh.kube.namespaces import Namespace
+from mesh.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +98,13 @@ def namespace_for(request: MeshRequest, cluster: str, name: str) -> Namespace:
         if ns.name == name:
             return ns
     raise PermissionDenied(f"Namespace {name} in cluster {cluster} is not accessible.")
+
+
+def viewer_in(request: MeshRequest, cluster: str) -> Viewer:
+    """The request's reach in one cluster, for pages about one object: every name they show
+    from elsewhere in the cluster is checked against it."""
+    try:
+        names = [ns.name for ns in namespaces_in(request, cluster)]
+    except (NoClusterSession, KubeError, KubeconfigError):
+        names = []
+    return Viewer.of({cluster: names})

@@ -10,12 +10,13 @@ from django.http import Http404, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from kiali_site.access import cluster_for, namespace_for
+from kiali_site.access import cluster_for, namespace_for, viewer_in
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import page_scope
 from mesh.clusters.access import KubeconfigError
 from mesh.kube.errors import KubeError
+from mesh.viewer import Viewer
 from validations.live import validate_cluster
 from validations.model import GATEWAY_API_KINDS, ISTIO_KINDS, Check, ObjectValidation
 from validations.offline import engine_kind
@@ -91,6 +92,7 @@ def istio_config_list(request: MeshRequest) -> HttpResponse:
             problems.append(f"{cluster}: validation unavailable: {getattr(exc, 'message', exc)}")
             continue
         ages[cluster] = results.age_seconds
+        problems += [f"{cluster}: {problem}" for problem in results.problems]
         for record in results.records:
             if record.kind not in LISTED_KINDS or (cluster, record.namespace) not in chosen:
                 continue
@@ -149,6 +151,20 @@ def _link(cluster: str, ref: Ref) -> RefLink:
     return RefLink(kind, namespace, name, url)
 
 
+@dataclass(frozen=True)
+class RefLinks:
+    """References as one user may see them: the ones in namespaces they read, and how many
+    others there are, without naming them."""
+
+    shown: list[RefLink]
+    hidden: int = 0
+
+
+def _links(cluster: str, refs: list[Ref], viewer: Viewer) -> RefLinks:
+    seen = [r for r in refs if viewer.sees(cluster, r[1])]
+    return RefLinks([_link(cluster, r) for r in seen], len(refs) - len(seen))
+
+
 def _annotated_lines(document: dict[str, Any], record: ObjectValidation | None) -> list[YamlLine]:
     shown = pathed_yaml(document)
     lines = [YamlLine(i + 1, text) for i, text in enumerate(shown.lines)]
@@ -205,7 +221,8 @@ def istio_config_detail(
             },
             status=502,
         )
-    store(cluster, result.computed_at, result.records)  # the list page sees it at once
+    # the list page sees it at once
+    store(cluster, result.computed_at, result.records, result.problems)
     assert result.objects is not None and result.context is not None
     document = next(
         (
@@ -223,6 +240,7 @@ def istio_config_detail(
     refs = references_of(result.context, kind, document)
     back = referenced_by(result.context, (kind, namespace, name))
     conflicts = [r for r in (record.references if record else []) if r not in refs]
+    viewer = viewer_in(request, cluster)
     context = {
         "cluster": cluster,
         "kind": kind,
@@ -231,9 +249,9 @@ def istio_config_detail(
         "record": record,
         "row": ConfigRow.of(record) if record else None,
         "lines": _annotated_lines(_shown(document), record),
-        "references": [_link(cluster, r) for r in refs],
-        "referenced_by": [_link(cluster, r) for r in back],
-        "conflicts": [_link(cluster, r) for r in conflicts],
+        "references": _links(cluster, refs, viewer),
+        "referenced_by": _links(cluster, back, viewer),
+        "conflicts": _links(cluster, conflicts, viewer),
         "multi_cluster": registry.is_multi_cluster,
     }
     return render_page(request, "validations/detail.html", context)

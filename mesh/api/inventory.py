@@ -55,7 +55,9 @@ def app_json(app: App, data: InventoryData) -> dict[str, Any]:
         "istioSidecar": app.has_sidecar,
         "isAmbient": app.is_ambient,
         "labels": app.labels,
-        "istioReferences": [_ref(r, app.cluster) for r in app.istio_refs],
+        "istioReferences": [
+            _ref(r, app.cluster) for r in data.viewer.only_seen(app.cluster, app.istio_refs)
+        ],
         **({"health": health.to_json()} if health else {}),
     }
 
@@ -77,7 +79,9 @@ def workload_json(w: Workload, data: InventoryData) -> dict[str, Any]:
         "podCount": len(w.pods),
         "annotations": w.annotations,
         "healthAnnotations": w.health_annotations,
-        "istioReferences": [_ref(r, w.cluster) for r in w.istio_refs],
+        "istioReferences": [
+            _ref(r, w.cluster) for r in data.viewer.only_seen(w.cluster, w.istio_refs)
+        ],
         **({"health": health.to_json()} if health else {}),
     }
 
@@ -97,7 +101,9 @@ def service_json(s: Service, data: InventoryData) -> dict[str, Any]:
         ],
         "serviceRegistry": "Kubernetes",
         "healthAnnotations": s.health_annotations,
-        "istioReferences": [_ref(r, s.cluster) for r in s.istio_refs],
+        "istioReferences": [
+            _ref(r, s.cluster) for r in data.viewer.only_seen(s.cluster, s.istio_refs)
+        ],
         **({"health": health.to_json()} if health else {}),
     }
 

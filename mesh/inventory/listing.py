@@ -20,6 +20,7 @@ from mesh.inventory.model import (
     Service,
     Workload,
 )
+from mesh.viewer import Viewer
 
 KINDS = ("app", "workload", "service")
 SORTS = ("name", "namespace", "cluster", "health", "details", "type")
@@ -152,16 +153,21 @@ def entity_rows(
     snapshots: Mapping[str, ClusterSnapshot],
     visible: Mapping[str, Iterable[str]],
     health: HealthLookup,
+    viewer: Viewer,
 ) -> list[EntityRow]:
-    """Rows of one kind for the visible namespaces of each cluster, unfiltered."""
+    """Rows of one kind for the chosen namespaces of each cluster, unfiltered; references
+    into namespaces the viewer cannot read are left out."""
     rows: list[EntityRow] = []
-    for _, _, inventory in visible_inventories(snapshots, visible):
+    for cluster, _, inventory in visible_inventories(snapshots, visible):
+        start = len(rows)
         if kind == "app":
             rows += [_app_row(a, health) for a in inventory.apps]
         elif kind == "workload":
             rows += [_workload_row(w, health) for w in inventory.workloads]
         else:
             rows += [_service_row(s, health) for s in inventory.services]
+        for row in rows[start:]:
+            row.istio_refs = viewer.only_seen(cluster, row.istio_refs)
     return rows
 
 

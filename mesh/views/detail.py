@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from kiali_site.access import namespace_for, visible_namespaces
+from kiali_site.access import namespace_for, viewer_in, visible_namespaces
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from mesh.clusters.access import KubeconfigError
@@ -138,7 +138,8 @@ def _overview(
         records = results_for(request.mesh.registry, request.mesh.config, cluster).records
     except (KubeError, KubeconfigError) as exc:
         validation_error = f"validation unavailable: {getattr(exc, 'message', exc)}"
-    rows: list[ConfigRow] = config_rows(entity.istio_refs, records)
+    refs = viewer_in(request, cluster).only_seen(cluster, entity.istio_refs)
+    rows: list[ConfigRow] = config_rows(refs, records)
     context: dict[str, Any] = {
         "config_rows": [(row, _config_url(cluster, row)) for row in rows],
         "validation_error": validation_error,

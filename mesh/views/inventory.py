@@ -144,7 +144,9 @@ def namespace_page(request: MeshRequest, namespace: str) -> HttpResponse:
 def _list_page(request: MeshRequest, kind: str) -> HttpResponse:
     data = load_inventory(request)
     filters = list_filters(request)
-    rows = filter_rows(entity_rows(kind, data.snapshots, data.visible, data.health), filters)
+    rows = filter_rows(
+        entity_rows(kind, data.snapshots, data.visible, data.health, data.viewer), filters
+    )
     title, url_name = LIST_PAGES[kind]
     columns = ["health", "name", "namespace", "cluster", "details"]
     if kind == "workload":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kiali_site.context import MeshRequest
 from kiali_site.scope import PageScope, page_scope
@@ -20,6 +21,7 @@ from mesh.inventory.listing import ListFilters
 from mesh.inventory.model import ClusterSnapshot
 from mesh.inventory.store import snapshot_for
 from mesh.kube.errors import KubeError
+from mesh.viewer import Viewer
 from mesh.views.common import prometheus_for
 
 HEALTH_VALUES = ("Failure", "Degraded", "Not Ready", "Healthy", "NA")
@@ -37,6 +39,15 @@ class InventoryData:
     @property
     def health_errors(self) -> dict[str, str]:
         return self.health.errors
+
+    @cached_property
+    def viewer(self) -> Viewer:
+        """Every namespace the user may read in the scope's clusters, chosen or not: what
+        references are checked against."""
+        visible: dict[str, list[str]] = defaultdict(list)
+        for ns in self.scope.namespaces:
+            visible[ns.cluster].append(ns.name)
+        return Viewer.of(visible)
 
 
 def load_inventory(
