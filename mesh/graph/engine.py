@@ -44,6 +44,7 @@ from mesh.graph.queries import (
     run_in_order,
     traffic_queries,
 )
+from mesh.graph.redact import redact_inaccessible
 from mesh.graph.render import to_json
 from mesh.graph.render_ahead import EdgeCache
 from mesh.prometheus.client import LabelValues, PrometheusClient, Sample
@@ -218,6 +219,7 @@ def finish(
     for name, apply in FINALIZERS:
         if opts.wants(name) and name not in skip:
             apply(tmap, ctx)
+    redact_inaccessible(tmap, ctx.accessible)
     build.mark_roots(tmap)
     if opts.graph_type == "service" and opts.node is None:
         build.reduce_to_service_graph(tmap)
