@@ -47,3 +47,30 @@ def test_the_mesh_page_shows_both_clusters_in_a_browser(
     )
     assert color not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
     screenshot(page, "mesh-page")
+
+
+def test_a_namespace_viewer_sees_the_mesh_without_what_they_cannot_read(
+    page, live_server, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on
+):
+    from mesh.sim.demo import publish_remote_cluster
+
+    publish_remote_cluster(east_cluster, west_cluster)
+    console_on(
+        east_cluster,
+        config={
+            "auth": {"strategy": "token"},
+            "external_services": {"prometheus": {"url": prometheus_server.url}},
+        },
+    )
+    page.goto(f"{live_server.url}/login/?next=/mesh/")
+    page.fill("input[name=token]", east_cluster.tokens["bob"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/mesh/")
+    west = page.locator('#clusters tr[data-cluster="west"]').inner_text()
+    assert "no access" in west and "127.0.0.1" not in west
+    planes = page.locator("#control-planes tbody").inner_text()
+    assert "istiod" not in planes and "istio-system" not in planes
+    prometheus = page.locator('#external-services tr[data-service="Prometheus"]').inner_text()
+    assert prometheus_server.url.split("//")[1] not in prometheus
+    assert "kiali-multi-cluster-secret" not in page.content()
+    screenshot(page, "mesh-page-namespace-viewer")
