@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,12 +31,16 @@ from requests.adapters import HTTPAdapter
 from kiali_site.config import ConfigError, Duration, PrometheusConfig, Secret, ServiceAuth
 from mesh.prometheus.promql import label_name
 
+log = logging.getLogger(__name__)
+
 DEFAULT_SCRAPE_INTERVAL = 15.0  # upstream's value when Prometheus cannot tell
 DEFAULT_RETENTION = 15 * 86400.0
 
 
 class PrometheusError(Exception):
-    """Prometheus could not answer; str() is a short reason fit to show on a page."""
+    """Prometheus could not answer; str() is a short reason fit to show on a page. It never
+    names Prometheus' address, which is infrastructure most users may not see (the Mesh page
+    shows it to those who may read the control plane); the log has it."""
 
 
 class Sample(NamedTuple):
@@ -301,12 +306,15 @@ class PrometheusClient:
                 response = self._send("GET", url, params)
             with response:
                 return self._decode(response, loads)
-        except PrometheusError:
+        except PrometheusError as exc:
+            log.warning("Prometheus at %s: %s", self._where, exc)
             raise
         except ConfigError as exc:
             raise PrometheusError(f"Prometheus credentials unusable: {exc}") from None
         except Exception as exc:  # requests, urllib3 and ssl errors, all wrapped differently
-            raise PrometheusError(self._reason(exc)) from None
+            reason = self._reason(exc)
+            log.warning("Prometheus at %s: %s", self._where, reason)
+            raise PrometheusError(reason) from None
 
     def _send(
         self, method: str, url: str, params: Mapping[str, Any] | Sequence[tuple[str, str]]
@@ -327,19 +335,19 @@ class PrometheusClient:
     def _reason(self, exc: BaseException) -> str:
         tls = _tls_reason(exc)
         if tls:
-            return f"TLS error talking to Prometheus at {self._where}: {tls}"
+            return f"TLS error talking to Prometheus: {tls}"
         # Before timeouts: urllib3 files a refused connection under its connect timeouts.
         if _is_refused(exc):
-            return f"connection refused by Prometheus at {self._where}"
+            return "connection refused by Prometheus"
         if _is_timeout(exc):
-            return f"Prometheus at {self._where} did not answer within {self._timeout:g}s"
+            return f"Prometheus did not answer within {self._timeout:g}s"
         if isinstance(exc, requests.ConnectionError):
-            return f"cannot connect to Prometheus at {self._where}"
+            return "cannot connect to Prometheus"
         if isinstance(exc, msgspec.ValidationError):
-            return f"Prometheus at {self._where} sent an unexpected answer ({str(exc)[:200]})"
+            return f"Prometheus sent an unexpected answer ({str(exc)[:200]})"
         if isinstance(exc, ValueError | json.JSONDecodeError):
-            return f"Prometheus at {self._where} sent an answer that is not valid JSON"
-        return f"request to Prometheus at {self._where} failed ({type(exc).__name__})"
+            return "Prometheus sent an answer that is not valid JSON"
+        return f"request to Prometheus failed ({type(exc).__name__})"
 
     def _decode(self, response: requests.Response, loads: Callable[[bytes], Any]) -> Any:
         status = response.status_code
@@ -349,9 +357,9 @@ class PrometheusClient:
                 if self.config.auth.type != "none"
                 else ("requires authentication")
             )
-            raise PrometheusError(f"Prometheus at {self._where} {what} (HTTP 401 Unauthorized)")
+            raise PrometheusError(f"Prometheus {what} (HTTP 401 Unauthorized)")
         if status == 403:
-            raise PrometheusError(f"Prometheus at {self._where} denied access (HTTP 403 Forbidden)")
+            raise PrometheusError("Prometheus denied access (HTTP 403 Forbidden)")
         body: Any = None
         if "json" in response.headers.get("Content-Type", ""):
             # msgspec: a graph's answers are megabytes, and their decoding is a large share of
@@ -366,9 +374,9 @@ class PrometheusClient:
             raise PrometheusError(f"Prometheus could not run the query: {detail[:300]}")
         if status >= 400:
             reason = f"HTTP {status} {response.reason or ''}".strip()
-            raise PrometheusError(f"Prometheus at {self._where} answered {reason}")
+            raise PrometheusError(f"Prometheus answered {reason}")
         if not isinstance(body, dict) or "data" not in body:
-            raise PrometheusError(f"Prometheus at {self._where} sent an unexpected answer")
+            raise PrometheusError("Prometheus sent an unexpected answer")
         return body["data"]
 
     # --- API -----------------------------------------------------------------------------
