@@ -10,6 +10,7 @@ Everything binds 127.0.0.1; one CA (trustme) signs the provider's and the stand-
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import secrets
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import kubernetes.client
 import pytest
 import trustme
 
@@ -219,6 +221,7 @@ def auth_clusters(
                 ],
             )
         for name, cluster in clusters.items():
+            wait_for_oidc_authenticator(cluster, oidc_provider)
             with cluster.api_client("admin") as client:
                 apply_manifests(client, demo_paths(name), cluster_name=name)
         publish_remote_cluster(clusters["east"], clusters["west"])
@@ -228,6 +231,41 @@ def auth_clusters(
             cluster.stop()
         for server in oauth.values():
             server.stop()
+
+
+def _unsigned_id_token(issuer: str, audience: str) -> str:
+    """A token that names the provider but carries no valid signature: enough to ask which
+    state the API server's OIDC authenticator is in."""
+
+    def part(document: dict[str, object]) -> str:
+        raw = json.dumps(document).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    claims = {"iss": issuer, "aud": audience, "sub": "probe", "exp": int(time.time()) + 300}
+    return f"{part({'alg': 'RS256', 'kid': 'probe'})}.{part(claims)}.c2ln"
+
+
+def wait_for_oidc_authenticator(cluster: LocalCluster, provider: OidcProvider) -> None:
+    """kube-apiserver reads the provider's discovery document in the background after it
+    starts, and until then rejects every ID token ("authenticator not initialized"); a
+    TokenReview of a token naming the provider says which state it is in."""
+    token = _unsigned_id_token(provider.issuer, provider.client_id)
+    review = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenReview",
+        "spec": {"token": token},
+    }
+    deadline = time.monotonic() + START_TIMEOUT
+    with cluster.api_client("admin") as client:
+        api = kubernetes.client.AuthenticationV1Api(client)
+        while True:
+            answer = client.sanitize_for_serialization(api.create_token_review(review))
+            error = (answer.get("status") or {}).get("error") or ""
+            if "not initialized" not in error:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"{cluster.name}: the OIDC authenticator never initialized: {error}")
+            time.sleep(0.2)
 
 
 def wait_for_webhook_cache() -> None:
