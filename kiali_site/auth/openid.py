@@ -21,7 +21,7 @@ import jwt
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -251,7 +251,17 @@ def _redact(text: str) -> str:
     return text[:300]
 
 
-class OpenIdRedirect(OIDCAuthenticationRequestView):
+class OnlyForOpenId:
+    """The provider's views exist only while the console logs in with OpenID; otherwise
+    their settings are unset and the library would fail with a 500."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.KIALI.auth.strategy != "openid":
+            raise Http404("This console does not log in with OpenID.")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+
+
+class OpenIdRedirect(OnlyForOpenId, OIDCAuthenticationRequestView):
     get_settings = staticmethod(openid_setting)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -266,7 +276,7 @@ class OpenIdRedirect(OIDCAuthenticationRequestView):
         return str(openid_setting("OIDC_RP_CLIENT_ID"))
 
 
-class OpenIdCallback(OIDCAuthenticationCallbackView):
+class OpenIdCallback(OnlyForOpenId, OIDCAuthenticationCallbackView):
     get_settings = staticmethod(openid_setting)
 
     @property

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kiali_site.config import GRAPH_TRAFFIC_CHOICES
-from mesh.prometheus.client import parse_duration
+from mesh.prometheus.client import LATEST_QUERY_TIME, LONGEST_DURATION, parse_duration
 
 GRAPH_TYPES = ("app", "versionedApp", "workload", "service")
 BOX_BY = ("app", "cluster", "namespace")
@@ -168,7 +168,7 @@ def _duration(params: Mapping[str, str]) -> int:
         seconds = parse_duration(raw)
     except (ValueError, Exception):  # the config's Duration parser has its own error type
         raise OptionsError(f"Invalid duration [{raw}]") from None
-    if seconds <= 0:
+    if not 0 < seconds <= LONGEST_DURATION:
         raise OptionsError(f"Invalid duration [{raw}]")
     return int(seconds)
 
@@ -178,9 +178,12 @@ def _query_time(params: Mapping[str, str], now: float) -> tuple[int, bool]:
     if raw is None or raw == "":
         return int(now), False
     try:
-        return int(raw), True
+        seconds = int(raw)
     except ValueError:
         raise OptionsError(f"Invalid queryTime [{raw}]") from None
+    if not 0 < seconds <= LATEST_QUERY_TIME:
+        raise OptionsError(f"Invalid queryTime [{raw}]")
+    return seconds, True
 
 
 def parse_options(

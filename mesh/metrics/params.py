@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from mesh.metrics.catalogue import BY_NAME
+from mesh.prometheus.client import LATEST_QUERY_TIME, LONGEST_DURATION
 
 DIRECTIONS = ("inbound", "outbound")
 REPORTERS = ("destination", "source", "waypoint")
@@ -98,6 +99,13 @@ def _one(values: Mapping[str, Sequence[str]], name: str) -> str | None:
     return found[0]
 
 
+def _bounded_seconds(values: Mapping[str, Sequence[str]], name: str) -> int | None:
+    number = _positive_int(values, name)
+    if number is not None and number > LONGEST_DURATION:
+        raise ParameterError(name, f"at most {LONGEST_DURATION} seconds (ten years)")
+    return number
+
+
 def _positive_int(values: Mapping[str, Sequence[str]], name: str) -> int | None:
     raw = _one(values, name)
     if raw is None:
@@ -175,7 +183,7 @@ def parse_params(
             query_time = float(raw_time)
         except ValueError:
             raise ParameterError("queryTime", "expected unix seconds") from None
-        if not math.isfinite(query_time) or query_time <= 0:
+        if not math.isfinite(query_time) or not 0 < query_time <= LATEST_QUERY_TIME:
             raise ParameterError("queryTime", "expected unix seconds")
     return MetricsParams(
         direction=direction,
@@ -188,7 +196,7 @@ def parse_params(
         rate_interval=rate_interval,
         rate_func=rate_func,
         query_time=query_time,
-        duration=_positive_int(values, "duration") or DEFAULT_DURATION,
+        duration=_bounded_seconds(values, "duration") or DEFAULT_DURATION,
         step=_positive_int(values, "step") or 0,
         cluster=_one(values, "clusterName") or "",
     )

@@ -238,6 +238,12 @@ def _is_refused(exc: BaseException) -> bool:
     )
 
 
+# What a request may ask of Prometheus' time axis. Beyond these, Python's clock conversions
+# raise (OverflowError, OSError) instead of answering, so a page would fail with a 500.
+LATEST_QUERY_TIME = 253402300799  # 9999-12-31T23:59:59Z
+LONGEST_DURATION = 10 * 366 * 86400  # ten years: longer than any Prometheus keeps
+
+
 def parse_duration(text: str) -> float:
     """A Prometheus duration ("15s", "1m30s", "7d") in seconds; ValueError when malformed."""
     return float(Duration.parse(text.strip()))
