@@ -16,3 +16,8 @@ urlpatterns = [
     path("readyz", probes.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "kiali_site.errors.bad_request"
+handler403 = "kiali_site.errors.forbidden"
+handler404 = "kiali_site.errors.not_found"
+handler500 = "kiali_site.errors.server_error"
