@@ -258,7 +258,7 @@ class OnlyForOpenId:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if settings.KIALI.auth.strategy != "openid":
             raise Http404("This console does not log in with OpenID.")
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class OpenIdRedirect(OnlyForOpenId, OIDCAuthenticationRequestView):
