@@ -12,6 +12,7 @@ import argparse
 import base64
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -222,12 +223,35 @@ def _redis_available(host: str = "127.0.0.1", port: int = 6379) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def server_command(port: int, *, development: bool = False) -> list[str]:
+    """The production server on loopback (the demo is reached from this machine only), or
+    Django's development server when DEBUG is asked for."""
+    if development:
+        return [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "runserver",
+            "--noreload",
+            f"127.0.0.1:{port}",
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:kiali_site.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the console on the embedded demo mesh.")
     parser.add_argument("--port", type=int, default=20001)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    development = os.environ.get("DEBUG", "").lower() in ("1", "true", "yes", "on")
 
     print(
         "starting the demo mesh: clusters east and west (the first run builds kube-apiserver, "
@@ -242,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             "KIALI_CONFIG": str(config_path),
             "KUBECONFIG": str(mesh.home_kubeconfig),
             "DATABASE_URL": f"sqlite:///{args.workdir / 'console.sqlite3'}",
-            "DEBUG": "true",
+            # The demo runs as operators run the console: DEBUG off behind gunicorn, unless
+            # DEBUG=1 asks for Django's development server.
+            "DEBUG": "true" if development else "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         }
         if _redis_available():
             env["CELERY_BROKER_URL"] = DEMO_BROKER
@@ -251,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             _flush_redis(DEMO_BROKER, DEMO_CACHE)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        if not development:
+            subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True)
         print(f"Prometheus: {mesh.prometheus.url}", flush=True)
         print("waiting for the first telemetry to be scraped…", flush=True)
         if not wait_for_telemetry(mesh.prometheus.url):
@@ -287,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"console: http://127.0.0.1:{args.port}/  (Ctrl-C stops everything)", flush=True)
         server = subprocess.Popen(
-            [*manage, "runserver", "--noreload", f"127.0.0.1:{args.port}"], cwd=ROOT, env=env
+            server_command(args.port, development=development), cwd=ROOT, env=env
         )
         children.append(server)
         try:

@@ -1,0 +1,56 @@
+"""gunicorn's settings for the console (`gunicorn -c python:kiali_site.gunicorn_conf`).
+
+The console's requests are of two kinds: pages and API reads that answer in tens of
+milliseconds, and graph or metrics requests that wait on Prometheus for seconds. gthread
+workers keep a slow request from holding a whole process: each worker runs `threads`
+requests at once, so a few slow graphs leave threads free for pages, and the process
+count stays small (each one holds its own caches and kept graphs). Every value can be
+changed through the environment without rebuilding the image.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kiali_site.config import ConfigError, load_config
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"configuration error: {name}={raw!r} is not a whole number") from None
+
+
+def _listen_address() -> str:
+    """Kiali's server.address and server.port (default every interface, port 20001)."""
+    try:
+        server = load_config(os.environ.get("KIALI_CONFIG") or None).server
+    except ConfigError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    host = server.address or "0.0.0.0"  # noqa: S104 - a server in a pod listens on its pod IP
+    return f"[{host}]:{server.port}" if ":" in host else f"{host}:{server.port}"
+
+
+wsgi_app = "kiali_site.wsgi:application"
+bind = [os.environ.get("GUNICORN_BIND") or _listen_address()]
+worker_class = "gthread"
+# Two processes per core is gunicorn's usual advice for CPU; the console mostly waits on
+# Prometheus and the API servers, so threads rather than processes carry the concurrency.
+workers = _int("GUNICORN_WORKERS", 2)
+threads = _int("GUNICORN_THREADS", 8)
+# A worker whose main loop is silent this long is restarted. With gthread the loop keeps
+# beating while a thread waits on Prometheus, so this only catches a truly stuck process.
+timeout = _int("GUNICORN_TIMEOUT", 60)
+# On SIGTERM (a rolling update) requests in flight get this long to finish; Kubernetes'
+# default grace period is 30 s, so the server is done before the kubelet kills it.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Workers are replaced now and then so that a slow growth of memory never accumulates.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = max_requests // 10
+accesslog = "-"
+errorlog = "-"
+# Only a proxy on the same host is trusted for X-Forwarded-* unless told otherwise.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -1,0 +1,123 @@
+"""The console behind gunicorn with DEBUG off, as `make demo` and the image run it."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from mesh.sim.apiserver import LocalCluster
+from mesh.sim.demo import ROOT, server_command
+from mesh.sim.prometheus_server import free_port
+from tests.plugins.console import NO_PROMETHEUS
+
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
+
+START_SECONDS = 60.0
+
+
+@pytest.fixture
+def production_server(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> Iterator[str]:
+    config = tmp_path / "kiali.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "auth": {"strategy": "anonymous"},
+                "external_services": {"prometheus": {"url": NO_PROMETHEUS}},
+            }
+        )
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST", "DJANGO", "CELERY", "REDIS"))
+    }
+    env |= {
+        "KIALI_CONFIG": str(config),
+        "KUBECONFIG": str(east_cluster.write_kubeconfig(tmp_path / "kubeconfig", persona="kiali")),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'console.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, timeout=120)
+    port = free_port()
+    log = (tmp_path / "gunicorn.log").open("wb")
+    server = subprocess.Popen(
+        server_command(port), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(
+                f"gunicorn did not start: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}"
+            )
+        time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_gunicorn_serves_pages_and_hashed_static_files_with_debug_off(production_server):
+    overview = requests.get(f"{production_server}/overview/", timeout=30)
+    assert overview.status_code == 200
+    assert "<h1" in overview.text and "Overview" in overview.text
+    stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', overview.text)
+    assert stylesheets
+    assert all(re.search(r"\.[0-9a-f]{12}\.css$", href) for href in stylesheets)  # hashed
+    css = requests.get(f"{production_server}{stylesheets[0]}", timeout=10)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert "max-age=315360000" in css.headers.get("Cache-Control", "")
+
+
+def test_unknown_addresses_get_the_consoles_own_answers(production_server):
+    page = requests.get(f"{production_server}/no/such/page/", timeout=10)
+    assert page.status_code == 404
+    assert "There is nothing at this address." in page.text
+    assert "URLconf" not in page.text and "DEBUG = True" not in page.text
+    api = requests.get(f"{production_server}/api/no/such/route", timeout=10)
+    assert api.status_code == 404 and api.json() == {"error": "not found"}
+
+
+def test_sigterm_stops_the_server_gracefully(demo_mesh, east_cluster, tmp_path):
+    port = free_port()
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 50}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        server_command(port), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    started = time.monotonic()
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=30) == 0
+    assert time.monotonic() - started < 10
+    assert b"Shutting down" in server.stderr.read()
