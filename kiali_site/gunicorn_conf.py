@@ -54,3 +54,6 @@ accesslog = "-"
 errorlog = "-"
 # Only a proxy on the same host is trusted for X-Forwarded-* unless told otherwise.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn 25+ opens a control socket under $HOME for runtime commands; the console needs
+# none, and its pod's root filesystem is read-only.
+control_socket_disable = True
