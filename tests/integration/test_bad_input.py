@@ -78,3 +78,17 @@ def test_a_failing_view_shows_the_consoles_500_without_a_traceback(console, monk
     assert api.json() == {
         "error": "the console failed to answer this request; the error was logged"
     }
+
+
+def test_every_answer_carries_the_security_headers(client, console):
+    response = client.get("/overview/")
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    assert policy["default-src"] == "'self'" and policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "Content-Security-Policy" in client.get("/api/namespaces")

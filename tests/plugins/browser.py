@@ -37,11 +37,21 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """Every browser test also checks that the Content-Security-Policy refused nothing the
+    page needed: Chromium reports each refusal on the console."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     tab = context.new_page()
     tab.set_default_timeout(30_000)
+    refused: list[str] = []
+    tab.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield tab
     context.close()
+    assert not refused, f"the page's Content-Security-Policy refused: {refused}"
 
 
 def screenshot(page: object, name: str) -> Path:
