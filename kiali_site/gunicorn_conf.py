@@ -34,6 +34,10 @@ def _listen_address() -> str:
 
 
 wsgi_app = "kiali_site.wsgi:application"
+# The console is loaded once, before the workers fork: a configuration error (a bad
+# KIALI_CONFIG, no SECRET_KEY) stops the server with its one line instead of workers
+# failing and being restarted forever, and the workers share the loaded code's memory.
+preload_app = True
 bind = [os.environ.get("GUNICORN_BIND") or _listen_address()]
 worker_class = "gthread"
 # Two processes per core is gunicorn's usual advice for CPU; the console mostly waits on
