@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before the session and CSRF middleware, so it sees the cookies they set.
+    "kiali_site.secure_cookies.SecureCookiesOverHttps",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,7 +97,11 @@ USE_TZ = True
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+# Always Secure when Kiali's server.web_schema says the console is served over HTTPS;
+# otherwise per request (kiali_site/secure_cookies.py).
+SESSION_COOKIE_SECURE = (
+    env_bool("SESSION_COOKIE_SECURE", False) or KIALI.server.web_schema == "https"
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # No inline script anywhere: every script is a static file, data for it goes through

@@ -6,6 +6,10 @@ nothing of the settings, URL patterns or traceback (DEBUG is off, as the demo ru
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.test import Client
 
@@ -92,3 +96,26 @@ def test_every_answer_carries_the_security_headers(client, console):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert "Content-Security-Policy" in client.get("/api/namespaces")
+
+
+def test_cookies_are_secure_when_the_request_came_over_https(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config={"auth": {"strategy": "token"}})
+    plain = client.get("/login/")
+    assert plain.cookies["csrftoken"]["secure"] == ""
+    over_https = Client().get("/login/", secure=True)
+    assert over_https.cookies["csrftoken"]["secure"] is True
+
+
+def test_web_schema_https_makes_the_cookies_secure_always(tmp_path):
+    config = tmp_path / "kiali.yaml"
+    config.write_text("server:\n  web_schema: https\n")
+    env = {
+        **os.environ,
+        "KIALI_CONFIG": str(config),
+        "DJANGO_SETTINGS_MODULE": "kiali_site.settings",
+    }
+    read = "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+    answer = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, check=True)
+    assert answer.stdout.split() == [b"True", b"True"]
