@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.plugins.browser",
     "tests.plugins.auth",
     "tests.plugins.auth_peers",
+    "tests.plugins.image",
 ]

@@ -14,6 +14,8 @@ have dpkg-source || need+=(dpkg-dev)
 have openssl || need+=(openssl)
 have chromium || need+=(chromium)
 have kubectl || need+=(kubernetes-client)
+have podman || need+=(podman)
+have mmdebstrap || need+=(mmdebstrap)
 [ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ] || need+=(golang-github-modern-go-reflect2-dev)
 
 if [ ${#need[@]} -eq 0 ]; then
