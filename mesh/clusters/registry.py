@@ -96,7 +96,7 @@ class Registry:
 # --- the home cluster ------------------------------------------------------------------------
 
 
-def _select_context(kubeconfig: dict[str, Any], context: str) -> dict[str, Any]:
+def select_context(kubeconfig: dict[str, Any], context: str) -> dict[str, Any]:
     """Reduce a multi-context kubeconfig to the chosen (or current) context."""
     wanted = context or kubeconfig.get("current-context") or ""
     contexts = {c.get("name"): c.get("context", {}) for c in kubeconfig.get("contexts") or []}
@@ -123,7 +123,7 @@ def home_access(environ: dict[str, str] | None = None) -> ClusterAccess | None:
             raise KubeconfigError(f"KUBECONFIG {path} is not valid YAML") from None
         if not isinstance(document, dict):
             raise KubeconfigError(f"KUBECONFIG {path} is not a kubeconfig")
-        reduced = _select_context(document, env.get("KUBE_CONTEXT", ""))
+        reduced = select_context(document, env.get("KUBE_CONTEXT", ""))
         return ClusterAccess.from_kubeconfig("home", reduced)
     if env.get("KUBERNETES_SERVICE_HOST"):
         return ClusterAccess.in_cluster("home")

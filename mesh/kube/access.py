@@ -88,11 +88,12 @@ def _request(
     *,
     query: Sequence[tuple[str, str]] = (),
     body: Mapping[str, Any] | None = None,
+    content_type: str = "application/json",
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> tuple[int, bytes]:
     headers = {"Accept": "application/json"}
     if body is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     try:
         method, url, headers, payload, _ = client.param_serialize(
             method,
@@ -146,6 +147,33 @@ def post_json(
 ) -> dict[str, Any]:
     """POST a body (reviews: SelfSubjectAccessReview, TokenReview) and return the answer."""
     status, data = _request(client, cluster, "POST", path, body=body, timeout=timeout)
+    if status == 404:
+        raise KubeError(cluster, f"the API server does not serve {path}")
+    return _decode(cluster, path, data)
+
+
+def apply_object(
+    client: ApiClient,
+    cluster: str,
+    path: str,
+    body: Mapping[str, Any],
+    *,
+    field_manager: str,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> dict[str, Any]:
+    """Server-side apply of one object at its own path: created when missing, brought to
+    `body` when present, so running an admin command twice changes nothing more. Only the
+    console's administrative commands write; its pages never do."""
+    status, data = _request(
+        client,
+        cluster,
+        "PATCH",
+        path,
+        query=[("fieldManager", field_manager), ("force", "true")],
+        body=body,
+        content_type="application/apply-patch+yaml",  # JSON is YAML
+        timeout=timeout,
+    )
     if status == 404:
         raise KubeError(cluster, f"the API server does not serve {path}")
     return _decode(cluster, path, data)

@@ -12,14 +12,19 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import call_command
 
 from kiali_site.config import parse_config
 from mesh.clusters.registry import invalidate_registry
+from mesh.kube.access import get_json
+from mesh.kube.remote_access import REMOTE_RULES, secret_name
 from mesh.sim.apiserver import LocalCluster
+from mesh.sim.demo import publish_remote_cluster
 from tests.plugins.prometheus import wait_for_samples
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
@@ -104,8 +109,98 @@ def test_the_base_is_accepted_and_its_account_may_write_nothing(deployed, east_c
             assert not writes or rule["resources"] == ["tokenreviews"], rule
 
 
+def test_the_overlays_are_accepted_and_the_remote_rules_agree(east_cluster, west_cluster, tmp_path):
+    east = east_cluster.write_kubeconfig(tmp_path / "east.kubeconfig")
+    west = west_cluster.write_kubeconfig(tmp_path / "west.kubeconfig")
+    postgres = ROOT / "deploy" / "overlays" / "postgres"
+    kubectl(east_cluster, east, "apply", "--server-side", "--dry-run=server", "-k", str(postgres))
+    remote = ROOT / "deploy" / "overlays" / "remote-cluster"
+    kubectl(west_cluster, west, "apply", "--server-side", "-k", str(remote))
+    rendered = list(yaml.safe_load_all(kubectl(west_cluster, west, "kustomize", str(remote))))
+    (role,) = [d for d in rendered if d["kind"] == "ClusterRole"]
+    assert role["rules"] == REMOTE_RULES
+
+
+@pytest.fixture
+def west_through_the_command(demo_mesh, east_cluster, west_cluster, tmp_path) -> Iterator[None]:
+    """West added as an operator would: remote_cluster_secret with admin kubeconfigs. The
+    demo's own bundle Secret (the test clusters' shortcut) is set aside meanwhile."""
+    east = east_cluster.write_kubeconfig(tmp_path / "east-admin.kubeconfig")
+    west = west_cluster.write_kubeconfig(tmp_path / "west-admin.kubeconfig")
+    kubectl(
+        east_cluster,
+        east,
+        "delete",
+        "secret",
+        "kiali-multi-cluster-secret",
+        "-n",
+        NAMESPACE,
+        "--ignore-not-found",
+    )
+    call_command(
+        "remote_cluster_secret",
+        "--remote-kubeconfig",
+        str(west),
+        "--cluster-name",
+        "west",
+        "--home-kubeconfig",
+        str(east),
+        "--namespace",
+        NAMESPACE,
+        "--token-seconds",
+        "3600",
+    )
+    try:
+        yield
+    finally:
+        kubectl(east_cluster, east, "delete", "secret", secret_name("west"), "-n", NAMESPACE)
+        publish_remote_cluster(east_cluster, west_cluster)
+
+
+def test_remote_cluster_secret_dry_run_prints_the_secret_and_writes_nothing_home(
+    demo_mesh, east_cluster, west_cluster, tmp_path, capsys
+):
+    west = west_cluster.write_kubeconfig(tmp_path / "west-admin.kubeconfig")
+    call_command(
+        "remote_cluster_secret",
+        "--remote-kubeconfig",
+        str(west),
+        "--cluster-name",
+        "far",
+        "--namespace",
+        NAMESPACE,
+        "--dry-run",
+    )
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["metadata"]["labels"] == {"kiali.io/multiCluster": "true"}
+    assert list(printed["data"]) == ["far"]
+    with east_cluster.api_client("admin") as admin:
+        path = f"/api/v1/namespaces/{NAMESPACE}/secrets/{secret_name('far')}"
+        assert get_json(admin, "east", path) is None
+
+
+def test_remote_cluster_secret_says_what_is_wrong_with_a_bad_kubeconfig(tmp_path):
+    from django.core.management.base import CommandError
+
+    missing = tmp_path / "nope.kubeconfig"
+    with pytest.raises(CommandError, match=r"remote kubeconfig .*nope\.kubeconfig: No such file"):
+        call_command("remote_cluster_secret", "--remote-kubeconfig", str(missing), "--dry-run")
+    garbage = tmp_path / "garbage.kubeconfig"
+    garbage.write_text("contexts: [")
+    with pytest.raises(CommandError, match="is not valid YAML"):
+        call_command("remote_cluster_secret", "--remote-kubeconfig", str(garbage), "--dry-run")
+
+
 def test_the_console_works_with_exactly_the_accounts_rights(
-    deployed, east_cluster, prometheus_server, client, settings, monkeypatch, tmp_path, caplog
+    deployed,
+    west_through_the_command,
+    east_cluster,
+    prometheus_server,
+    client,
+    settings,
+    monkeypatch,
+    tmp_path,
+    caplog,
 ):
     _, token = deployed
     kubeconfig = tmp_path / "console.kubeconfig"
@@ -142,6 +237,9 @@ def test_the_console_works_with_exactly_the_accounts_rights(
         "/api/namespaces/graph?namespaces=bookinfo,ecommerce&graphType=versionedApp&duration=60s",
         "/api/clusters/health?namespaces=bookinfo&clusterName=east&type=app",
         "/api/namespaces",
+        "/workloads/?clusterName=west",
+        "/workloads/west/sample/sleep/",
+        "/api/namespaces/graph?namespaces=sample&graphType=workload&duration=60s",
     ]
     istio_list = client.get("/istio/?namespaces=bookinfo").content.decode()
     detail = re.search(r'href="(/istio/east/bookinfo/VirtualService/[^"]+/)"', istio_list)
@@ -153,7 +251,11 @@ def test_the_console_works_with_exactly_the_accounts_rights(
         assert response.status_code == 200, (page, response.status_code, response.content[:300])
         answers[page] = response
     # Not empty pages that happen to answer 200: what the account reads is on them.
-    assert "istiod" in answers["/mesh/"].content.decode()
+    mesh_page = answers["/mesh/"].content.decode()
+    assert "istiod" in mesh_page and 'data-cluster="west"' in mesh_page
+    assert (
+        "/workloads/west/sample/sleep/" in answers["/workloads/?clusterName=west"].content.decode()
+    )
     assert "/applications/east/bookinfo/productpage/" in answers["/applications/"].content.decode()
     graph = next(a for p, a in answers.items() if p.startswith("/api/namespaces/graph")).json()
     assert len(graph["elements"]["nodes"]) > 5
