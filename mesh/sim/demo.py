@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     development = os.environ.get("DEBUG", "").lower() in ("1", "true", "yes", "on")
 
     print(
@@ -324,17 +326,33 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("\nstopping the demo…", flush=True)
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            stop_children(children)
             if "CELERY_BROKER_URL" in env:
                 _flush_redis(DEMO_BROKER, DEMO_CACHE)
     return 0
+
+
+CHILD_STOP_SECONDS = 5.0
+
+
+def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    """All at once, so the whole demo is down within seconds: SIGINT (gunicorn and Celery
+    stop at once on it), then SIGKILL for whatever still runs after a shared deadline."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + CHILD_STOP_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (a service manager, `kill`) stops the demo the way Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

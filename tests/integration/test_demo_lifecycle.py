@@ -1,0 +1,103 @@
+"""`make demo` stops cleanly: SIGTERM to it ends every process it started within 10 s."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from mesh.sim.demo import ROOT
+from mesh.sim.prometheus_server import free_port
+
+pytestmark = [pytest.mark.xdist_group("demo")]
+
+START_SECONDS = 300.0  # two API servers, the demo manifests, Prometheus' first scrape
+STOP_SECONDS = 10.0
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, however deep, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    running = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            running.add(pid)
+    return running
+
+
+def test_sigterm_stops_everything_the_demo_started(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO"))}
+    env.pop("DEBUG", None)
+    log = (tmp_path / "demo.log").open("wb")
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mesh.sim.demo",
+            "--port",
+            str(port),
+            "--workdir",
+            str(tmp_path / "demo"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if demo.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"the demo did not start: {(tmp_path / 'demo.log').read_text()[-3000:]}"
+                )
+            time.sleep(1)
+        started = descendants(demo.pid)
+        assert len(started) >= 6  # etcd and kube-apiserver twice, Prometheus, gunicorn...
+        stopping = time.monotonic()
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=STOP_SECONDS + 20)
+        took = time.monotonic() - stopping
+        left = alive(started)
+        assert not left, f"still running after the demo stopped: {sorted(left)}"
+        assert took <= STOP_SECONDS, f"the demo took {took:.1f} s to stop"
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+        log.close()
