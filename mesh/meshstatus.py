@@ -109,10 +109,10 @@ def mesh_status(
     if not viewer.sees(registry.home, config.external_services.istio.root_namespace):
         services = [_without_address(s) for s in services]
     links = [
-        ConsoleLink(c.name, k)
+        link
         for c in registry.clusters
-        if c.source == "admin" or viewer.reaches(c.name)
         for k in c.kiali_instances
+        if (link := _seen_link(c, k, viewer)) is not None
     ]
     return MeshStatus(
         clusters=statuses,
@@ -153,6 +153,17 @@ def _seen_status(
     secret_seen = viewer.sees(registry.home, config.deployment.namespace)
     cluster = info if secret_seen else replace(info, secret_name="")
     return ClusterStatus(cluster, planes, status.error)
+
+
+def _seen_link(info: ClusterInfo, instance: KialiInstance, viewer: Viewer) -> ConsoleLink | None:
+    """A console's address is for everyone who may follow it (administrators add links for
+    that); the namespace and Service it runs as only for readers of that namespace, and a
+    console found only by its Service, with no address, not at all otherwise."""
+    if info.source == "admin" or viewer.sees(info.name, instance.namespace):
+        return ConsoleLink(info.name, instance)
+    if instance.url and viewer.reaches(info.name):
+        return ConsoleLink(info.name, KialiInstance("", "", instance.url))
+    return None
 
 
 def _without_address(service: ExternalService) -> ExternalService:

@@ -24,7 +24,7 @@ SKIPPED = ("/static/", "/admin/", "/logout", "/login", "/api/auth/", "/api/logou
 NOISE = ("sort=", "order=", "dir=", "page=", "duration=", "refresh=", "rangeDuration=")
 # Names that are ordinary words in the console's own chrome and in labels
 # (`kubernetes.io/metadata.name`): scanned only as namespace/name.
-GENERIC = {"default", "kubernetes", "details"}
+GENERIC = {"default", "kubernetes", "details", "kiali"}
 # An Istio config page shows the persona's own object as written; what its spec names
 # (a host in another namespace) is theirs to read. Everything around it is scanned.
 OWN_YAML = re.compile(r'<td class="console-yaml-text"><pre>.*?</pre></td>', re.S)
@@ -182,21 +182,39 @@ def leaks(result: Crawl, needles: list[Needle]) -> list[str]:
     return found
 
 
+CONSOLE_SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {
+        "name": "kiali",
+        "namespace": "istio-system",
+        "labels": {"app.kubernetes.io/part-of": "kiali"},
+    },
+    "spec": {"ports": [{"name": "http", "port": 20001, "protocol": "TCP"}]},
+}
+
+
 @contextmanager
 def probe_in_sample(cluster: LocalCluster) -> Iterator[None]:
     """VirtualService sample/probe routing to reviews.bookinfo, so references cross the line
-    between two teams' namespaces both ways; removed afterwards (the demo is shared)."""
+    between two teams' namespaces both ways, and a console's Service in istio-system, which
+    the Mesh page lists as a console serving the cluster; removed afterwards (the demo is
+    shared)."""
     with cluster.api_client("admin") as admin:
         api = kubernetes.client.CustomObjectsApi(admin)
+        core = kubernetes.client.CoreV1Api(admin)
         api.create_namespaced_custom_object(
             "networking.istio.io", "v1beta1", "sample", "virtualservices", PROBE
         )
+        core.create_namespaced_service("istio-system", CONSOLE_SERVICE)
         try:
             yield
         finally:
             api.delete_namespaced_custom_object(
                 "networking.istio.io", "v1beta1", "sample", "virtualservices", "probe"
             )
+            # The answer is a Status the client cannot read back as a Service: not read.
+            core.delete_namespaced_service("kiali", "istio-system", _preload_content=False)
 
 
 def crawl_pages(client: Client, visible: set[tuple[str, str]]) -> Crawl:
