@@ -47,11 +47,16 @@ def kubectl(cluster: LocalCluster, kubeconfig: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def deployed(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> tuple[Path, str]:
+def deployed(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """Removed afterwards: other tests read the demo's namespaces as the demo left them."""
     admin = east_cluster.write_kubeconfig(tmp_path / "admin.kubeconfig")
-    kubectl(east_cluster, admin, "apply", "--server-side", "-k", str(ROOT / "deploy" / "base"))
-    token = kubectl(east_cluster, admin, "create", "token", ACCOUNT, "-n", NAMESPACE).strip()
-    return admin, token
+    base = str(ROOT / "deploy" / "base")
+    kubectl(east_cluster, admin, "apply", "--server-side", "-k", base)
+    try:
+        token = kubectl(east_cluster, admin, "create", "token", ACCOUNT, "-n", NAMESPACE).strip()
+        yield admin, token
+    finally:
+        kubectl(east_cluster, admin, "delete", "--ignore-not-found", "-k", base)
 
 
 def test_the_base_is_accepted_and_its_account_may_write_nothing(deployed, east_cluster):
@@ -115,7 +120,7 @@ def test_the_overlays_are_accepted_and_the_remote_rules_agree(east_cluster, west
     postgres = ROOT / "deploy" / "overlays" / "postgres"
     kubectl(east_cluster, east, "apply", "--server-side", "--dry-run=server", "-k", str(postgres))
     remote = ROOT / "deploy" / "overlays" / "remote-cluster"
-    kubectl(west_cluster, west, "apply", "--server-side", "-k", str(remote))
+    kubectl(west_cluster, west, "apply", "--server-side", "--dry-run=server", "-k", str(remote))
     rendered = list(yaml.safe_load_all(kubectl(west_cluster, west, "kustomize", str(remote))))
     (role,) = [d for d in rendered if d["kind"] == "ClusterRole"]
     assert role["rules"] == REMOTE_RULES
