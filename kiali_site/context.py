@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 EXEMPT_PREFIXES = (
     "/healthz",
     "/readyz",
+    "/metrics",
     "/static/",
     "/admin/",
     "/login/",

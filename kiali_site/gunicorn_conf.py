@@ -11,8 +11,9 @@ changed through the environment without rebuilding the image.
 from __future__ import annotations
 
 import os
-
-from kiali_site.config import ConfigError, load_config
+import tempfile
+from pathlib import Path
+from typing import Any
 
 
 def _int(name: str, default: int) -> int:
@@ -24,7 +25,11 @@ def _int(name: str, default: int) -> int:
 
 
 def _listen_address() -> str:
-    """Kiali's server.address and server.port (default every interface, port 20001)."""
+    """Kiali's server.address and server.port (default every interface, port 20001). Imported
+    here, not above: importing the console's package loads prometheus_client, which must
+    come after PROMETHEUS_MULTIPROC_DIR is set."""
+    from kiali_site.config import ConfigError, load_config
+
     try:
         server = load_config(os.environ.get("KIALI_CONFIG") or None).server
     except ConfigError as exc:
@@ -33,12 +38,36 @@ def _listen_address() -> str:
     return f"[{host}]:{server.port}" if ":" in host else f"{host}:{server.port}"
 
 
+def _metrics_directory() -> None:
+    """prometheus_client's multiprocess mode: each worker writes its values to files here and
+    /metrics adds them up. It must be set before the console (and prometheus_client) load."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if not path:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="console-metrics-")
+        return
+    for stale in Path(path).glob("*.db"):  # values of a previous run's workers
+        stale.unlink()
+
+
+def child_exit(server: object, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+_metrics_directory()
+# /metrics is served only on this port (kiali_site/own_metrics_http.py), as Kiali serves
+# its own on 9090, so neither users nor Prometheus mix with the other's port.
+METRICS_PORT = _int("METRICS_PORT", 9090)
+os.environ["METRICS_PORT"] = str(METRICS_PORT)
+
 wsgi_app = "kiali_site.wsgi:application"
 # The console is loaded once, before the workers fork: a configuration error (a bad
 # KIALI_CONFIG, no SECRET_KEY) stops the server with its one line instead of workers
 # failing and being restarted forever, and the workers share the loaded code's memory.
 preload_app = True
-bind = [os.environ.get("GUNICORN_BIND") or _listen_address()]
+_main = os.environ.get("GUNICORN_BIND") or _listen_address()
+bind = [_main, f"{_main.rsplit(':', 1)[0]}:{METRICS_PORT}"]
 worker_class = "gthread"
 # Two processes per core is gunicorn's usual advice for CPU; the console mostly waits on
 # Prometheus and the API servers, so threads rather than processes carry the concurrency.

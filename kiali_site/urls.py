@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from kiali_site.own_metrics_http import metrics
 from mesh.views import mesh, probes
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include("kiali_site.auth.urls")),
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

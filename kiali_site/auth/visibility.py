@@ -20,6 +20,7 @@ from kiali_site.config import KialiConfig, LabelSelector
 from mesh.kube.errors import KubeForbidden
 from mesh.kube.namespaces import Namespace, get_namespace, list_namespaces
 from mesh.kube.selectors import matches_selector
+from mesh.own_metrics import cache_lookup
 
 HIDDEN_WITHOUT_SELECTORS = re.compile(
     r"^(kube-.*|openshift.*|ibm.*|kiali-operator|istio-operator)$"
@@ -89,6 +90,7 @@ def visible_namespaces_in(
     own identity (anonymous mode, or OpenID with RBAC disabled). KubeError propagates."""
     key = f"visible-ns:{cluster}:{identity_key(token)}"
     cached: list[Namespace] | None = cache.get(key)
+    cache_lookup("visible-namespaces", cached is not None)
     if cached is not None:
         return cached
     console_sees = [

@@ -15,6 +15,7 @@ from mesh import decoded_cache
 from mesh.inventory.build import build_snapshot
 from mesh.inventory.fetch import fetch_cluster
 from mesh.inventory.model import ClusterSnapshot
+from mesh.own_metrics import cache_lookup
 
 log = logging.getLogger(__name__)
 
@@ -45,4 +46,6 @@ def read_snapshot(client: ApiClient, cluster: str, config: KialiConfig) -> Clust
 
 def snapshot_for(client: ApiClient, cluster: str, config: KialiConfig) -> ClusterSnapshot:
     """The cached snapshot, or a fresh one on a miss; raises KubeError if the read fails."""
-    return cached_snapshot(cluster) or read_snapshot(client, cluster, config)
+    snapshot = cached_snapshot(cluster)
+    cache_lookup("cluster-snapshot", snapshot is not None)
+    return snapshot or read_snapshot(client, cluster, config)

@@ -19,6 +19,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from mesh.kube.errors import ClusterUnreachable, KubeError, KubeForbidden, KubeUnauthorized
+from mesh.own_metrics import KUBE_REQUESTS, KUBE_SECONDS, timed
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,14 @@ def _request(
             body=dict(body) if body is not None else None,
             auth_settings=["BearerToken"],
         )
-        response = client.call_api(method, url, headers, payload, _request_timeout=timeout)
-        data = response.read()
+        verb = method.lower()
+        with timed(KUBE_SECONDS, cluster, verb):
+            response = client.call_api(method, url, headers, payload, _request_timeout=timeout)
+            data = response.read()
     except Exception as exc:  # every transport failure becomes one clear type
+        KUBE_REQUESTS.labels(cluster, method.lower(), "0").inc()
         raise _error_for_exception(cluster, exc) from None
+    KUBE_REQUESTS.labels(cluster, verb, str(response.status)).inc()
     if not 200 <= response.status <= 299 and response.status != 404:
         raise _error_for_status(cluster, response.status, data, response.reason)
     return response.status, data

@@ -29,6 +29,7 @@ import yaml
 from requests.adapters import HTTPAdapter
 
 from kiali_site.config import ConfigError, Duration, PrometheusConfig, Secret, ServiceAuth
+from mesh.own_metrics import PROMETHEUS_ERRORS, PROMETHEUS_SECONDS, timed
 from mesh.prometheus.promql import label_name
 
 log = logging.getLogger(__name__)
@@ -306,18 +307,22 @@ class PrometheusClient:
         `loads` turns a JSON body into the envelope (a dict, or a struct with its fields)."""
         url = f"{self._base}{path}"
         try:
-            response = self._send("POST" if post else "GET", url, params)
-            if post and response.status_code == 405:
-                response.close()
-                response = self._send("GET", url, params)
-            with response:
-                return self._decode(response, loads)
+            with timed(PROMETHEUS_SECONDS, path):
+                response = self._send("POST" if post else "GET", url, params)
+                if post and response.status_code == 405:
+                    response.close()
+                    response = self._send("GET", url, params)
+                with response:
+                    return self._decode(response, loads)
         except PrometheusError as exc:
+            PROMETHEUS_ERRORS.labels(path).inc()
             log.warning("Prometheus at %s: %s", self._where, exc)
             raise
         except ConfigError as exc:
+            PROMETHEUS_ERRORS.labels(path).inc()
             raise PrometheusError(f"Prometheus credentials unusable: {exc}") from None
         except Exception as exc:  # requests, urllib3 and ssl errors, all wrapped differently
+            PROMETHEUS_ERRORS.labels(path).inc()
             reason = self._reason(exc)
             log.warning("Prometheus at %s: %s", self._where, reason)
             raise PrometheusError(reason) from None

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import yaml
 
 from mesh.sim.apiserver import LocalCluster, ensure_kube_apiserver, start_cluster
 from mesh.sim.loader import apply_manifests
-from mesh.sim.prometheus_server import RunningPrometheus, start_prometheus
+from mesh.sim.prometheus_server import RunningPrometheus, free_port, start_prometheus
 from mesh.sim.telemetry import TelemetryExporter, load_topology
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -143,8 +143,11 @@ def publish_remote_cluster(home: LocalCluster, remote: LocalCluster) -> None:
         api.replace_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE, secret)
 
 
-def start_demo_mesh(workdir: Path, *, scrape_interval: str = "5s") -> DemoMesh:
-    """Both clusters with their manifests, west published to east, telemetry scraped."""
+def start_demo_mesh(
+    workdir: Path, *, scrape_interval: str = "5s", also_scrape: Sequence[str] = ()
+) -> DemoMesh:
+    """Both clusters with their manifests, west published to east, telemetry scraped (and
+    `also_scrape`, such as the console's own metrics)."""
     ensure_kube_apiserver()
     clusters: dict[str, LocalCluster] = {}
     exporter = prometheus = None
@@ -158,7 +161,7 @@ def start_demo_mesh(workdir: Path, *, scrape_interval: str = "5s") -> DemoMesh:
         exporter_url = exporter.start(port=0)
         target = exporter_url.split("://", 1)[-1].rstrip("/")
         prometheus = start_prometheus(
-            workdir / "prometheus", [target], scrape_interval=scrape_interval
+            workdir / "prometheus", [target, *also_scrape], scrape_interval=scrape_interval
         )
         home_kubeconfig = clusters["east"].write_kubeconfig(
             workdir / "east-kiali.kubeconfig", persona="kiali"
@@ -173,11 +176,11 @@ def start_demo_mesh(workdir: Path, *, scrape_interval: str = "5s") -> DemoMesh:
 
 
 @contextlib.contextmanager
-def demo_mesh(workdir: Path | None = None) -> Iterator[DemoMesh]:
+def demo_mesh(workdir: Path | None = None, also_scrape: Sequence[str] = ()) -> Iterator[DemoMesh]:
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-mesh-")))
-        mesh = start_demo_mesh(workdir)
+        mesh = start_demo_mesh(workdir, also_scrape=also_scrape)
         stack.callback(mesh.stop)
         yield mesh
 
@@ -224,26 +227,20 @@ def _redis_available(host: str = "127.0.0.1", port: int = 6379) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def server_command(port: int, *, development: bool = False) -> list[str]:
-    """The production server on loopback (the demo is reached from this machine only), or
-    Django's development server when DEBUG is asked for."""
+def server_command(
+    port: int, *, metrics_port: int | None = None, development: bool = False
+) -> list[str]:
+    """The production server on loopback (the demo is reached from this machine only), with
+    its metrics port when given (set METRICS_PORT to the same), or Django's development
+    server when DEBUG is asked for."""
     if development:
-        return [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "runserver",
-            "--noreload",
-            f"127.0.0.1:{port}",
-        ]
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        "python:kiali_site.gunicorn_conf",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
+        manage = str(ROOT / "manage.py")
+        return [sys.executable, manage, "runserver", "--noreload", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:kiali_site.gunicorn_conf"]
+    command += ["--bind", f"127.0.0.1:{port}"]
+    if metrics_port is not None:
+        command += ["--bind", f"127.0.0.1:{metrics_port}"]
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     children: list[subprocess.Popen[bytes]] = []
-    with demo_mesh(args.workdir) as mesh:
+    metrics_port = free_port()
+    with demo_mesh(args.workdir, also_scrape=[f"127.0.0.1:{metrics_port}"]) as mesh:
         config_path = mesh.write_console_config(args.workdir / "kiali.yaml")
         env = {
             **os.environ,
@@ -272,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
             # DEBUG=1 asks for Django's development server.
             "DEBUG": "true" if development else "false",
             "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            # The console's own metrics, on a port of their own that the demo's Prometheus
+            # scrapes beside the mesh's telemetry.
+            "METRICS_PORT": str(metrics_port),
         }
         if _redis_available():
             env["CELERY_BROKER_URL"] = DEMO_BROKER
@@ -317,8 +318,11 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         print(f"console: http://127.0.0.1:{args.port}/  (Ctrl-C stops everything)", flush=True)
+        print(f"the console's own metrics: http://127.0.0.1:{metrics_port}/metrics", flush=True)
         server = subprocess.Popen(
-            server_command(args.port, development=development), cwd=ROOT, env=env
+            server_command(args.port, metrics_port=metrics_port, development=development),
+            cwd=ROOT,
+            env=env,
         )
         children.append(server)
         try:

@@ -1,4 +1,5 @@
-"""`make demo` stops cleanly: SIGTERM to it ends every process it started within 10 s."""
+"""`make demo` as operators run it: its Prometheus holds the console's own metrics, and
+SIGTERM ends every process it started within 10 s."""
 
 from __future__ import annotations
 
@@ -88,6 +89,20 @@ def test_sigterm_stops_everything_the_demo_started(tmp_path):
                     f"the demo did not start: {(tmp_path / 'demo.log').read_text()[-3000:]}"
                 )
             time.sleep(1)
+        # The demo's Prometheus scrapes the console's own metrics beside the mesh's.
+        assert requests.get(f"http://127.0.0.1:{port}/overview/", timeout=60).ok
+        log_text = (tmp_path / "demo.log").read_text()
+        prometheus = log_text.split("Prometheus: ", 1)[1].split()[0]
+        query = 'sum(kiali_console_http_request_duration_seconds_count{view="overview"})'
+        wait_until = time.monotonic() + 60
+        while True:
+            result = requests.get(
+                f"{prometheus}/api/v1/query", params={"query": query}, timeout=10
+            ).json()["data"]["result"]
+            if result and float(result[0]["value"][1]) >= 1:
+                break
+            assert time.monotonic() < wait_until, "the console's metrics never reached Prometheus"
+            time.sleep(2)
         started = descendants(demo.pid)
         assert len(started) >= 6  # etcd and kube-apiserver twice, Prometheus, gunicorn...
         stopping = time.monotonic()

@@ -57,6 +57,7 @@ def test_the_image_serves_the_console_as_its_own_user(mounted_image, demo_mesh, 
         "DATABASE_URL": "sqlite:////tmp/console.sqlite3",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "METRICS_PORT": str(free_port()),
         "GUNICORN_WORKERS": "1",
     }
     migrate = subprocess.run(

@@ -53,10 +53,15 @@ def production_server(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> 
     manage = [sys.executable, str(ROOT / "manage.py")]
     for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, timeout=120)
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
+    env["METRICS_PORT"] = str(metrics_port)
     log = (tmp_path / "gunicorn.log").open("wb")
     server = subprocess.Popen(
-        server_command(port), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        server_command(port, metrics_port=metrics_port),
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_SECONDS
@@ -74,7 +79,7 @@ def production_server(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> 
             )
         time.sleep(0.2)
     try:
-        yield url
+        yield url, f"http://127.0.0.1:{metrics_port}"
     finally:
         if server.poll() is None:
             server.kill()
@@ -83,6 +88,7 @@ def production_server(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> 
 
 
 def test_gunicorn_serves_pages_and_hashed_static_files_with_debug_off(production_server):
+    production_server, _ = production_server
     overview = requests.get(f"{production_server}/overview/", timeout=30)
     assert overview.status_code == 200
     assert "<h1" in overview.text and "Overview" in overview.text
@@ -95,6 +101,7 @@ def test_gunicorn_serves_pages_and_hashed_static_files_with_debug_off(production
 
 
 def test_unknown_addresses_get_the_consoles_own_answers(production_server):
+    production_server, _ = production_server
     page = requests.get(f"{production_server}/no/such/page/", timeout=10)
     assert page.status_code == 404
     assert "There is nothing at this address." in page.text
@@ -137,3 +144,25 @@ def test_without_a_secret_key_the_server_refuses_to_start_with_one_line(tmp_path
         "(for example from a Kubernetes Secret) or set DEBUG=1 for development"
     ]
     assert "Traceback" not in server.stderr.decode()
+
+
+def test_the_consoles_own_metrics_are_served_on_their_port_only(production_server):
+    console, metrics = production_server
+    for _ in range(4):  # over both workers
+        assert requests.get(f"{console}/overview/", timeout=30).status_code == 200
+    assert requests.get(f"{console}/metrics", timeout=10).status_code == 404
+    answer = requests.get(f"{metrics}/metrics", timeout=10)
+    assert answer.status_code == 200
+    text = answer.text
+    overview = re.search(
+        r'kiali_console_http_request_duration_seconds_count\{code="200",method="GET",'
+        r'view="overview"\} (\d+)',
+        text,
+    )
+    assert overview, text[:3000]
+    assert float(overview.group(1)) >= 4  # summed across the workers
+    assert re.search(
+        r'kiali_console_kube_api_requests_total\{cluster="[^"]+",code="200",verb="get"\}', text
+    )
+    assert 'kiali_console_cache_lookups_total{cache="cluster-snapshot",result="hit"}' in text
+    assert "kiali_console_prometheus_query_errors_total" in text  # Prometheus is down here
