@@ -110,20 +110,25 @@ def select_context(kubeconfig: dict[str, Any], context: str) -> dict[str, Any]:
     return {"clusters": clusters, "users": users}
 
 
+def read_kubeconfig(path: str, context: str, what: str) -> dict[str, Any]:
+    """A kubeconfig file reduced to one context; KubeconfigError names `what` and the file."""
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise KubeconfigError(f"{what} {path}: {exc.strerror}") from None
+    except yaml.YAMLError:
+        raise KubeconfigError(f"{what} {path} is not valid YAML") from None
+    if not isinstance(document, dict):
+        raise KubeconfigError(f"{what} {path} is not a kubeconfig")
+    return select_context(document, context)
+
+
 def home_access(environ: dict[str, str] | None = None) -> ClusterAccess | None:
     """The home cluster from KUBECONFIG (and KUBE_CONTEXT), else the in-cluster service account."""
     env = os.environ if environ is None else environ
     path = env.get("KUBECONFIG", "")
     if path:
-        try:
-            document = yaml.safe_load(Path(path).read_text())
-        except OSError as exc:
-            raise KubeconfigError(f"KUBECONFIG {path}: {exc.strerror}") from None
-        except yaml.YAMLError:
-            raise KubeconfigError(f"KUBECONFIG {path} is not valid YAML") from None
-        if not isinstance(document, dict):
-            raise KubeconfigError(f"KUBECONFIG {path} is not a kubeconfig")
-        reduced = select_context(document, env.get("KUBE_CONTEXT", ""))
+        reduced = read_kubeconfig(path, env.get("KUBE_CONTEXT", ""), "KUBECONFIG")
         return ClusterAccess.from_kubeconfig("home", reduced)
     if env.get("KUBERNETES_SERVICE_HOST"):
         return ClusterAccess.in_cluster("home")

@@ -9,6 +9,7 @@ import pytest
 
 from kiali_site.auth.openid import forget_provider_metadata
 from tests.plugins.auth import visible_to
+from tests.plugins.auth_peers import openid_auth
 from tests.plugins.browser import screenshot
 
 pytestmark = [
@@ -24,17 +25,7 @@ def openid_console(auth_clusters, oidc_provider, auth_pki, console_on, settings)
     settings.KIALI_CA_BUNDLE = str(auth_pki.ca_file)
     console_on(
         auth_clusters.east,
-        config={
-            "auth": {
-                "strategy": "openid",
-                "openid": {
-                    "client_id": oidc_provider.client_id,
-                    "client_secret": oidc_provider.client_secret,
-                    "issuer_uri": oidc_provider.issuer,
-                    "scopes": ["openid", "profile", "email", "groups"],
-                },
-            },
-        },
+        config={"auth": openid_auth(oidc_provider)},
     )
     yield
     forget_provider_metadata()

@@ -11,6 +11,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from kiali_site.auth.openid import forget_provider_metadata
 from tests.plugins.auth import provider_session, sign_in_at_provider, visible_to
+from tests.plugins.auth_peers import openid_auth
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("auth-clusters")]
 
@@ -22,16 +23,7 @@ def openid_console(auth_clusters, oidc_provider, auth_pki, console_on, settings)
     console_on(
         auth_clusters.east,
         config={
-            "auth": {
-                "strategy": "openid",
-                "openid": {
-                    "client_id": oidc_provider.client_id,
-                    "client_secret": oidc_provider.client_secret,
-                    "issuer_uri": oidc_provider.issuer,
-                    "scopes": ["openid", "profile", "email", "groups"],
-                    "username_claim": "sub",
-                },
-            },
+            "auth": openid_auth(oidc_provider, username_claim="sub"),
             "kubernetes_config": {"cache_token_namespace_duration": 0},
         },
     )

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 
 import pytest
 import requests
 import yaml
 
 from mesh.sim.prometheus_server import free_port
-from tests.plugins.console import NO_PROMETHEUS
+from tests.plugins.console import NO_PROMETHEUS, wait_until_healthy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
 
@@ -73,17 +72,7 @@ def test_the_image_serves_the_console_as_its_own_user(mounted_image, demo_mesh, 
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"the image's server did not start: {server.stderr.read()[-3000:]!r}")
-            time.sleep(0.3)
+        wait_until_healthy(url, server, START_SECONDS, lambda: repr(server.stderr.read()[-3000:]))
         assert requests.get(f"{url}/readyz", timeout=10).status_code == 200
         overview = requests.get(f"{url}/overview/", timeout=60)
         assert overview.status_code == 200 and "Overview" in overview.text

@@ -15,6 +15,7 @@ from kiali_site.auth.openid import forget_provider_metadata
 from tests.integration.test_auth_openid import log_in
 from tests.leak_crawl import assert_no_leaks, crawl_pages, page_kind, probe_in_sample
 from tests.plugins.auth import visible_to
+from tests.plugins.auth_peers import openid_auth
 from tests.plugins.prometheus import wait_for_samples
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("auth-clusters")]
@@ -31,16 +32,7 @@ def openid_leak_console(
         console_on(
             auth_clusters.east,
             config={
-                "auth": {
-                    "strategy": "openid",
-                    "openid": {
-                        "client_id": oidc_provider.client_id,
-                        "client_secret": oidc_provider.client_secret,
-                        "issuer_uri": oidc_provider.issuer,
-                        "scopes": ["openid", "profile", "email", "groups"],
-                        "username_claim": "sub",
-                    },
-                },
+                "auth": openid_auth(oidc_provider, username_claim="sub"),
                 "external_services": {"prometheus": {"url": prometheus_server.url}},
             },
         )

@@ -19,7 +19,7 @@ import yaml
 from mesh.sim.apiserver import LocalCluster
 from mesh.sim.demo import ROOT, server_command
 from mesh.sim.prometheus_server import free_port
-from tests.plugins.console import NO_PROMETHEUS
+from tests.plugins.console import NO_PROMETHEUS, wait_until_healthy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
 
@@ -64,20 +64,9 @@ def production_server(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> 
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            # A worker loads the console on its first request: on a busy machine, seconds.
-            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(
-                f"gunicorn did not start: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}"
-            )
-        time.sleep(0.2)
+    wait_until_healthy(
+        url, server, START_SECONDS, lambda: (tmp_path / "gunicorn.log").read_text()[-2000:]
+    )
     try:
         yield url, f"http://127.0.0.1:{metrics_port}"
     finally:

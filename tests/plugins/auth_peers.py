@@ -173,6 +173,18 @@ def oidc_provider(
             process.kill()
 
 
+def openid_auth(provider: OidcProvider, **extra: object) -> dict[str, object]:
+    """The `auth` section of a console that logs in with the test provider."""
+    openid = {
+        "client_id": provider.client_id,
+        "client_secret": provider.client_secret,
+        "issuer_uri": provider.issuer,
+        "scopes": ["openid", "profile", "email", "groups"],
+        **extra,
+    }
+    return {"strategy": "openid", "openid": openid}
+
+
 def openshift_users(passwords: dict[str, str]) -> dict[str, OAuthUser]:
     return {name: OAuthUser(passwords[name], PERSONAS[name][1]) for name in LOGIN_USERS}
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from kiali_site.config import KialiConfig, parse_config
@@ -78,3 +81,22 @@ def console_on(
 
     yield configure
     invalidate_registry()
+
+
+def wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], timeout: float, why_not: Callable[[], str]
+) -> None:
+    """Poll `url`/healthz until it answers 200; fail with `why_not()` (the server's log) when
+    the process exits or `timeout` passes. A worker loads the console on its first request,
+    which takes seconds on a busy machine, hence the long per-request wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the server at {url} did not start: {why_not()}")
+        time.sleep(0.3)

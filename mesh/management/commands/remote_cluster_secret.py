@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mesh.clusters.access import ClusterAccess, KubeconfigError
-from mesh.clusters.registry import select_context
+from mesh.clusters.registry import read_kubeconfig
 from mesh.kube.errors import KubeError, KubeForbidden
 from mesh.kube.remote_access import (
     ACCOUNT,
@@ -32,17 +32,9 @@ def _kubeconfig(path: str, context: str, what: str) -> dict[str, Any]:
             f"no kubeconfig for the {what} cluster: pass --{what}-kubeconfig or set KUBECONFIG"
         )
     try:
-        document = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise CommandError(f"{what} kubeconfig {path}: {exc.strerror}") from None
-    except yaml.YAMLError:
-        raise CommandError(f"{what} kubeconfig {path} is not valid YAML") from None
-    if not isinstance(document, dict):
-        raise CommandError(f"{what} kubeconfig {path} is not a kubeconfig")
-    try:
-        return select_context(document, context)
+        return read_kubeconfig(path, context, f"{what} kubeconfig")
     except KubeconfigError as exc:
-        raise CommandError(f"{what} kubeconfig {path}: {exc}") from None
+        raise CommandError(str(exc)) from None
 
 
 def _ca_data(cluster: dict[str, Any]) -> str:
