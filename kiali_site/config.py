@@ -9,9 +9,12 @@ a missing Prometheus URL stops start-up with one message naming the file and the
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import tempfile
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +26,22 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; the message names the file and the key."""
 
 
-class Secret:
-    """A credential value: a literal, or an absolute file path read (and trimmed) at each use.
+# How a `secret:<name>:<key>` value is read: set once at start-up to a function that reads
+# that key of that Secret in the console's namespace through the API (mesh/secret_refs.py).
+SecretReader = Callable[[str, str], bytes]
+_secret_reader: list[SecretReader] = []
 
-    Reading at use gives hot rotation of mounted secrets, as upstream does. The value never
+
+def use_secret_reader(reader: SecretReader) -> None:
+    _secret_reader[:] = [reader]
+
+
+class Secret:
+    """A credential value: a literal, an absolute file path, or `secret:<name>:<key>` (a key
+    of a Secret in the console's namespace), read at each use.
+
+    Reading at use gives hot rotation, as upstream does for mounted secrets; a Secret is read
+    through the API, so rotating it needs neither a restart nor a remount. The value never
     appears in repr() or str(), so a config object can be logged without leaking it.
     """
 
@@ -45,6 +60,8 @@ class Secret:
     def __repr__(self) -> str:
         if not self._raw:
             return "Secret(<empty>)"
+        if self.reference:
+            return "Secret(<secret {}:{}>)".format(*self.reference)
         return "Secret(<file>)" if self.is_file else "Secret(<hidden>)"
 
     __str__ = __repr__
@@ -54,17 +71,49 @@ class Secret:
         return self._raw.startswith("/")
 
     @property
+    def reference(self) -> tuple[str, str] | None:
+        """(Secret name, key) of a `secret:<name>:<key>` value."""
+        if not self._raw.startswith("secret:"):
+            return None
+        name, _, key = self._raw.removeprefix("secret:").partition(":")
+        return (name, key) if name and key else None
+
+    @property
     def path(self) -> str:
-        """The file path for file-held secrets (cert and key files need the path itself)."""
+        """The file path for file-held secrets (cert and key files need the path itself); a
+        Secret's key is written to a private file, anew at each use."""
+        if self.reference:
+            return _materialized(*self.reference, self._read_reference())
         return self._raw if self.is_file else ""
 
+    def _read_reference(self) -> bytes:
+        assert self.reference is not None
+        if not _secret_reader:
+            raise ConfigError("secret:<name>:<key> values need the console's home cluster")
+        return _secret_reader[0](*self.reference)
+
     def value(self) -> str:
+        if self.reference:
+            return self._read_reference().decode().strip()
         if not self.is_file:
             return self._raw
         try:
             return Path(self._raw).read_text().strip()
         except OSError as exc:
             raise ConfigError(f"cannot read secret file {self._raw}: {exc.strerror}") from None
+
+
+def _materialized(name: str, key: str, content: bytes) -> str:
+    """Certificates and keys are handed to TLS libraries as files: one private file per
+    Secret key, replaced whole each time, so a reader never sees half of a rotation."""
+    folder = Path(tempfile.gettempdir()) / f"console-secrets-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    target = folder / f"{name}--{key}"
+    handle, temporary = tempfile.mkstemp(dir=folder)
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+    os.replace(temporary, target)
+    return str(target)
 
 
 class Duration(float):

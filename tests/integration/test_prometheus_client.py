@@ -457,6 +457,57 @@ def test_client_certificate_required_and_missing(
         client.query("vector(1)")
 
 
+@pytest.mark.django_db  # the registry reads administrators' clusters
+@pytest.mark.xdist_group("clusters")
+def test_a_client_certificate_in_a_secret_is_read_at_use_and_rotates_without_a_restart(
+    mtls_prometheus: RunningPrometheus, pki: dict[str, str], east_cluster: Any, console_on: Any
+) -> None:
+    """cert_file: "secret:<name>:<key>" as Kiali's installs give it: a key of a Secret in
+    the console's namespace, read through the API; replacing the Secret is enough."""
+    import base64
+    import time
+
+    import kubernetes.client
+
+    from mesh.kube.secrets import REUSE_SECONDS
+
+    console_on(east_cluster, config={"deployment": {"namespace": "istio-system"}})
+    stranger = trustme.CA().issue_cert("someone-else.test")  # a CA Prometheus does not trust
+
+    def secret_of(cert: bytes, key: bytes) -> dict[str, Any]:
+        data = {
+            "tls.crt": base64.b64encode(cert).decode(),
+            "tls.key": base64.b64encode(key).decode(),
+        }
+        return {"metadata": {"name": "prometheus-client"}, "data": data}
+
+    wrong = secret_of(stranger.cert_chain_pems[0].bytes(), stranger.private_key_pem.bytes())
+    right = secret_of(Path(pki["client_cert"]).read_bytes(), Path(pki["client_key"]).read_bytes())
+    with east_cluster.api_client("admin") as admin:
+        core = kubernetes.client.CoreV1Api(admin)
+        core.create_namespaced_secret("istio-system", wrong)
+        try:
+
+            def client() -> PrometheusClient:
+                return client_for(
+                    mtls_prometheus.url,
+                    ca_bundle=pki["ca"],
+                    cert_file=Secret("secret:prometheus-client:tls.crt"),
+                    key_file=Secret("secret:prometheus-client:tls.key"),
+                )
+
+            refused = client().check() or ""
+            assert refused.startswith("TLS error talking to Prometheus"), refused
+            core.replace_namespaced_secret("prometheus-client", "istio-system", right)
+            time.sleep(REUSE_SECONDS + 0.5)
+            assert client().check() is None  # the rotated Secret, without a restart
+            assert "BEGIN" not in repr(client().config)  # the reference, never the content
+        finally:
+            core.delete_namespaced_secret(
+                "prometheus-client", "istio-system", _preload_content=False
+            )
+
+
 # --- unreachable -----------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,28 @@ def test_start_up_stops_with_one_line_naming_the_key(tmp_path):
         f"configuration error: {path}: auth.strategy: unknown strategy 'magic'; "
         "use one of anonymous, token, openid, openshift, header"
     )
+
+
+def test_a_secret_reference_is_read_at_each_use_and_never_shown(monkeypatch, tmp_path):
+    from kiali_site import config
+    from kiali_site.config import Secret, use_secret_reader
+
+    monkeypatch.setattr(config, "_secret_reader", [])  # the app's own reader comes back after
+    monkeypatch.setattr(config.tempfile, "tempdir", str(tmp_path))
+
+    reads: list[tuple[str, str]] = []
+
+    def reader(name: str, key: str) -> bytes:
+        reads.append((name, key))
+        return b"s3cret\n"
+
+    use_secret_reader(reader)
+    secret = Secret("secret:acm-observability-certs:tls.crt")
+    assert secret.reference == ("acm-observability-certs", "tls.crt")
+    assert secret.value() == "s3cret" and secret.value() == "s3cret"
+    assert reads == [("acm-observability-certs", "tls.crt")] * 2
+    path = secret.path
+    assert Path(path).read_bytes() == b"s3cret\n"
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert "s3cret" not in repr(secret) and "acm-observability-certs" in repr(secret)
+    assert Secret("secret:only-a-name").reference is None  # a literal, as upstream reads it
