@@ -21,7 +21,12 @@ except (ConfigError, EnvError) as exc:
     sys.stderr.write(f"configuration error: {exc}\n")
     raise SystemExit(2) from None
 
-KIALI_CA_BUNDLE = env_str("KIALI_CA_BUNDLE")  # extra trusted CAs (kiali-cabundle)
+# Extra trusted CAs (Kiali's kiali-cabundle ConfigMap, additional-ca-bundle.pem) for
+# Prometheus, tracing, Grafana and the identity providers. deploy/ mounts the ConfigMap as
+# optional, so a bundle that is not there means only the system's CAs.
+KIALI_CA_BUNDLE = env_str("KIALI_CA_BUNDLE")
+if KIALI_CA_BUNDLE and not Path(KIALI_CA_BUNDLE).is_file():
+    KIALI_CA_BUNDLE = ""
 
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 # Refused by the production server (kiali_site/wsgi.py) unless DEBUG is on.

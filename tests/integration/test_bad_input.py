@@ -119,3 +119,20 @@ def test_web_schema_https_makes_the_cookies_secure_always(tmp_path):
     read = "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
     answer = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, check=True)
     assert answer.stdout.split() == [b"True", b"True"]
+
+
+def test_a_ca_bundle_that_is_not_mounted_means_the_systems_cas_only(tmp_path):
+    bundle = tmp_path / "additional-ca-bundle.pem"
+    read = "from django.conf import settings; print(repr(settings.KIALI_CA_BUNDLE))"
+
+    def ca_bundle() -> bytes:
+        env = {**os.environ, "KIALI_CA_BUNDLE": str(bundle)}
+        env["DJANGO_SETTINGS_MODULE"] = "kiali_site.settings"
+        done = subprocess.run(
+            [sys.executable, "-c", read], env=env, capture_output=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert ca_bundle() == b"''"  # deploy/ mounts kiali-cabundle as optional
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert ca_bundle() == repr(str(bundle)).encode()
