@@ -117,8 +117,19 @@ def test_the_base_is_accepted_and_its_account_may_write_nothing(deployed, east_c
 def test_the_overlays_are_accepted_and_the_remote_rules_agree(east_cluster, west_cluster, tmp_path):
     east = east_cluster.write_kubeconfig(tmp_path / "east.kubeconfig")
     west = west_cluster.write_kubeconfig(tmp_path / "west.kubeconfig")
-    postgres = ROOT / "deploy" / "overlays" / "postgres"
-    kubectl(east_cluster, east, "apply", "--server-side", "--dry-run=server", "-k", str(postgres))
+    for overlay in ("postgres", "external"):
+        path = str(ROOT / "deploy" / "overlays" / overlay)
+        kubectl(east_cluster, east, "apply", "--server-side", "--dry-run=server", "-k", path)
+    external = kubectl(
+        east_cluster, east, "kustomize", str(ROOT / "deploy" / "overlays" / "external")
+    )
+    (config,) = [
+        d
+        for d in yaml.safe_load_all(external)
+        if d["metadata"]["name"] == "kiali-console" and d["kind"] == "ConfigMap"
+    ]
+    parsed = parse_config(config["data"]["config.yaml"], "external overlay")
+    assert parsed.clustering.ignore_home_cluster
     remote = ROOT / "deploy" / "overlays" / "remote-cluster"
     kubectl(west_cluster, west, "apply", "--server-side", "--dry-run=server", "-k", str(remote))
     rendered = list(yaml.safe_load_all(kubectl(west_cluster, west, "kustomize", str(remote))))
