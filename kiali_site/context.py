@@ -137,7 +137,7 @@ class MeshRequest(HttpRequest):
 
 def header_refused(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Behind an authenticating proxy there is no login page to go to: the reason, or 401."""
-    if request.path.startswith("/api/"):
+    if request.path_info.startswith("/api/"):
         return JsonResponse({"error": reason or "authentication required"}, status=401)
     return render(request, "auth/header_missing.html", {"reason": reason}, status=401)
 
@@ -153,7 +153,7 @@ def login_required(request: HttpRequest, *, expired: bool = False) -> HttpRespon
     """A full page goes to the login page; an HTMX request is told to navigate there (a 302
     would be followed by the XHR and the login page swapped into a fragment); the JSON API
     answers 401."""
-    if request.path.startswith("/api/"):
+    if request.path_info.startswith("/api/"):
         message = "session expired" if expired else "authentication required"
         return JsonResponse({"error": message}, status=401)
     # With `expired` the login page shows a message instead of going to the provider.
@@ -178,7 +178,7 @@ class MeshContextMiddleware:
         mesh = MeshContext(config, _request=request)
         request.mesh = mesh  # type: ignore[attr-defined]
         strategy = config.auth.strategy
-        if strategy == "anonymous" or request.path.startswith(EXEMPT_PREFIXES):
+        if strategy == "anonymous" or request.path_info.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         if strategy == "header":
             from kiali_site.auth.tokens import LoginFailed, session_from_header

@@ -72,7 +72,7 @@ AUTHENTICATION_BACKENDS = [
     "kiali_site.auth.openid.OpenIdBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-LOGIN_URL = "/login/"
+LOGIN_URL = "login"
 WSGI_APPLICATION = "kiali_site.wsgi.application"
 
 TEMPLATES = [
@@ -134,7 +134,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-STATIC_URL = "static/"
+# Kiali's server.web_root (usually /kiali behind a shared ingress): every URL the console
+# makes carries it; gunicorn takes it off incoming paths (SCRIPT_NAME, gunicorn_conf.py).
+WEB_ROOT = KIALI.server.web_root.rstrip("/")
+FORCE_SCRIPT_NAME = WEB_ROOT or None
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{WEB_ROOT}/"
+
+# Absolute, with the web root: whitenoise and the static storage read it once at start-up,
+# before any request has set Django's script prefix.
+STATIC_URL = f"{WEB_ROOT}/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "var" / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

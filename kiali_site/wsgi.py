@@ -2,6 +2,7 @@
 
 import os
 import sys
+from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -25,3 +26,33 @@ def _refuse_development_key() -> None:
 
 
 _refuse_development_key()
+
+
+def _under_web_root(app: Any, root: str) -> Any:
+    """Kiali's server.web_root (/kiali): a request under it reaches the console with the root
+    moved from its path to SCRIPT_NAME, where Django expects it (FORCE_SCRIPT_NAME puts it
+    back on every URL it makes); anything else is not the console's, and says so."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == root or path.startswith(root + "/"):
+            environ["SCRIPT_NAME"] = root
+            environ["PATH_INFO"] = path[len(root) :] or "/"
+            return app(environ, start_response)
+        body = f"Not found: the console is served under {root}/\n".encode()
+        start_response(
+            "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return serve
+
+
+def _web_root() -> str:
+    from django.conf import settings
+
+    return str(settings.WEB_ROOT)
+
+
+if _web_root():
+    application = _under_web_root(application, _web_root())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from kiali_site.context import MeshContext
 
@@ -38,6 +39,8 @@ def user_menu(request: HttpRequest) -> UserMenu | None:
             if mesh.reaches(cluster.name):
                 logged_in.append(cluster.name)
             elif strategy == "openshift":
-                log_in_to.append((cluster.name, f"/api/auth/redirect/{cluster.name}"))
+                log_in_to.append(
+                    (cluster.name, reverse("openshift_redirect_cluster", args=[cluster.name]))
+                )
     # Header sessions belong to the proxy: there is nothing here to log out of.
     return UserMenu(mesh.username, strategy != "header", logged_in, log_in_to, sees_nothing)

@@ -22,6 +22,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -281,7 +282,7 @@ class OpenIdCallback(OnlyForOpenId, OIDCAuthenticationCallbackView):
 
     @property
     def failure_url(self) -> str:
-        return f"/login/?{urlencode({'error': FAILED})}"
+        return f"{reverse('login')}?{urlencode({'error': FAILED})}"
 
     def login_success(self) -> HttpResponse:
         identity: OpenIdIdentity = self.user

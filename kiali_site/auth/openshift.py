@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 from django.http import HttpRequest
+from django.urls import reverse
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
@@ -88,7 +89,9 @@ def forget_oauth_metadata() -> None:
 
 
 def redirect_uri(request: HttpRequest, oauth: OpenShiftClusterOAuth, cluster: str) -> str:
-    return oauth.redirect_uri or request.build_absolute_uri(f"/api/auth/callback/{cluster}")
+    # reverse() carries server.web_root (the script prefix) when the console is under one.
+    callback = reverse("openshift_callback_cluster", args=[cluster])
+    return oauth.redirect_uri or request.build_absolute_uri(callback)
 
 
 def start_login(

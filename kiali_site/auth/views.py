@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -98,9 +99,9 @@ def login_page(request: HttpRequest) -> HttpResponse:
 def _provider_start(strategy: str, next_url: str) -> str:
     query = urlencode({"next": next_url})
     if strategy == "openid":
-        return f"/api/auth/openid_redirect?{query}"
+        return f"{reverse('openid_redirect')}?{query}"
     if strategy == "openshift":
-        return f"/api/auth/redirect?{query}"
+        return f"{reverse('openshift_redirect')}?{query}"
     return ""
 
 
@@ -127,7 +128,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     config = _config()
     strategy = config.auth.strategy
     record = read_session(request, strategy)
-    target = "/login/"
+    target = reverse("login")
     failures = []
     if record is not None:
         log.info("logout: strategy=%s user=%s", strategy, record.username)
@@ -137,8 +138,10 @@ def logout(request: HttpRequest) -> HttpResponse:
                 if not openshift.revoke(config, registry, cluster, token.token):
                     failures.append(cluster)
         if strategy == "openid":
-            target = openid.end_session_url(config, request.build_absolute_uri("/login/?bye=1"))
-            target = target or "/login/?bye=1"
+            target = openid.end_session_url(
+                config, request.build_absolute_uri(f"{reverse('login')}?bye=1")
+            )
+            target = target or f"{reverse('login')}?bye=1"
     end_session(request)
     if failures:
         log.warning("logout: tokens of %s could not be deleted", ", ".join(failures))
@@ -156,11 +159,11 @@ def auth_info(request: HttpRequest) -> JsonResponse:
     strategy = config.auth.strategy
     info: dict[str, object] = {"strategy": strategy}
     if strategy == "openid":
-        info["authorizationEndpoint"] = request.build_absolute_uri("/api/auth/openid_redirect")
+        info["authorizationEndpoint"] = request.build_absolute_uri(reverse("openid_redirect"))
     if strategy == "openshift":
-        info["authorizationEndpoint"] = request.build_absolute_uri("/api/auth/redirect")
+        info["authorizationEndpoint"] = request.build_absolute_uri(reverse("openshift_redirect"))
         info["authorizationEndpointPerCluster"] = {
-            name: request.build_absolute_uri(f"/api/auth/redirect/{name}")
+            name: request.build_absolute_uri(reverse("openshift_redirect_cluster", args=[name]))
             for name in config.auth.openshift.clusters
         }
     record = read_session(request, strategy)
@@ -176,7 +179,7 @@ def auth_info(request: HttpRequest) -> JsonResponse:
 
 def _failed(detail: str) -> HttpResponse:
     log.warning("login failed: %s", detail)
-    return HttpResponseRedirect(f"/login/?{urlencode({'error': 'login'})}")
+    return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'error': 'login'})}")
 
 
 @require_GET

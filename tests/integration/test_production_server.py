@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
-from mesh.sim.apiserver import LocalCluster
 from mesh.sim.demo import ROOT, server_command
 from mesh.sim.prometheus_server import free_port
-from tests.plugins.console import NO_PROMETHEUS, wait_until_healthy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("clusters")]
 
@@ -27,53 +20,8 @@ START_SECONDS = 60.0
 
 
 @pytest.fixture
-def production_server(demo_mesh, east_cluster: LocalCluster, tmp_path: Path) -> Iterator[str]:
-    config = tmp_path / "kiali.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "auth": {"strategy": "anonymous"},
-                "external_services": {"prometheus": {"url": NO_PROMETHEUS}},
-            }
-        )
-    )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "DJANGO", "CELERY", "REDIS"))
-    }
-    env |= {
-        "KIALI_CONFIG": str(config),
-        "KUBECONFIG": str(east_cluster.write_kubeconfig(tmp_path / "kubeconfig", persona="kiali")),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'console.sqlite3'}",
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-    }
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, timeout=120)
-    port, metrics_port = free_port(), free_port()
-    env["METRICS_PORT"] = str(metrics_port)
-    log = (tmp_path / "gunicorn.log").open("wb")
-    server = subprocess.Popen(
-        server_command(port, metrics_port=metrics_port),
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(
-        url, server, START_SECONDS, lambda: (tmp_path / "gunicorn.log").read_text()[-2000:]
-    )
-    try:
-        yield url, f"http://127.0.0.1:{metrics_port}"
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        log.close()
+def production_server(gunicorn_console) -> tuple[str, str]:
+    return gunicorn_console({})
 
 
 def test_gunicorn_serves_pages_and_hashed_static_files_with_debug_off(production_server):
@@ -155,3 +103,23 @@ def test_the_consoles_own_metrics_are_served_on_their_port_only(production_serve
     )
     assert 'kiali_console_cache_lookups_total{cache="cluster-snapshot",result="hit"}' in text
     assert "kiali_console_prometheus_query_errors_total" in text  # Prometheus is down here
+
+
+def test_under_a_web_root_every_page_link_static_file_and_api_carries_it(gunicorn_console):
+    server, _ = gunicorn_console({"server": {"web_root": "/kiali"}})
+    overview = requests.get(f"{server}/kiali/overview/", timeout=30)
+    assert overview.status_code == 200
+    links = re.findall(r'(?:href|src|hx-get|action)="(/[^"]*)"', overview.text)
+    assert links and all(link.startswith("/kiali/") for link in links), [
+        link for link in links if not link.startswith("/kiali/")
+    ]
+    css = next(link for link in links if link.endswith(".css"))
+    assert requests.get(f"{server}{css}", timeout=10).status_code == 200
+    assert requests.get(f"{server}/overview/", timeout=10).status_code == 404
+    namespaces = requests.get(f"{server}/kiali/api/namespaces", timeout=30)
+    assert namespaces.status_code == 200 and namespaces.json()
+    assert (
+        requests.get(f"{server}/kiali/", timeout=10, allow_redirects=False)
+        .headers["Location"]
+        .startswith("/kiali/overview/")
+    )

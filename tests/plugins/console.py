@@ -100,3 +100,71 @@ def wait_until_healthy(
             process.kill()
             pytest.fail(f"the server at {url} did not start: {why_not()}")
         time.sleep(0.3)
+
+
+@pytest.fixture
+def gunicorn_console(
+    demo_mesh: Any, east_cluster: LocalCluster, tmp_path: Path
+) -> Iterator[Callable[[dict[str, Any]], tuple[str, str]]]:
+    """Factory: gunicorn_console(config) serves the console on east (console persona) through
+    gunicorn with DEBUG off, as `make demo` and the image do, with that Kiali-layout config;
+    returns the server's URL (before any web_root) and its metrics URL."""
+    import os
+    import secrets
+    import sys
+
+    from mesh.sim.demo import ROOT, server_command
+    from mesh.sim.prometheus_server import free_port
+
+    started: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def serve(config: dict[str, Any]) -> tuple[str, str]:
+        workdir = tmp_path / f"gunicorn-{len(started)}"
+        workdir.mkdir()
+        (workdir / "kiali.yaml").write_text(
+            yaml.safe_dump(_with_loopback_prometheus({"auth": {"strategy": "anonymous"}, **config}))
+        )
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("PYTEST", "DJANGO", "CELERY", "REDIS"))
+        }
+        port, metrics_port = free_port(), free_port()
+        env |= {
+            "KIALI_CONFIG": str(workdir / "kiali.yaml"),
+            "KUBECONFIG": str(
+                east_cluster.write_kubeconfig(workdir / "kubeconfig", persona="kiali")
+            ),
+            "DATABASE_URL": f"sqlite:///{workdir / 'console.sqlite3'}",
+            "STATIC_ROOT": str(workdir / "static"),
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "METRICS_PORT": str(metrics_port),
+        }
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, timeout=120)
+        log = (workdir / "gunicorn.log").open("wb")
+        server = subprocess.Popen(
+            server_command(port, metrics_port=metrics_port),
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((server, log))
+        url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(
+            url + str(config.get("server", {}).get("web_root", "")).rstrip("/"),
+            server,
+            90.0,
+            lambda: (workdir / "gunicorn.log").read_text()[-2000:],
+        )
+        return url, f"http://127.0.0.1:{metrics_port}"
+
+    yield serve
+    for server, log in started:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
