@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,10 @@ def test_label_values_of_a_vector_match_its_samples(prometheus_server: RunningPr
     text = "sum(istio_requests_total) by (reporter, source_cluster, destination_workload)"
     # "class" is a valid label name, though not a Python identifier; no series has it
     names = ("destination_workload", "class", "reporter")
-    pairs = client.query_values(text, names)
-    expected = [(tuple(map(s.labels.get, names)), s.value) for s in client.query(text)]
+    # One instant for both: the counters move between two queries at "now".
+    now = datetime.now(UTC)
+    pairs = client.query_values(text, names, at=now)
+    expected = [(tuple(map(s.labels.get, names)), s.value) for s in client.query(text, at=now)]
     assert pairs and sorted(pairs, key=str) == sorted(expected, key=str)
     assert {values[1] for values, _ in pairs} == {None}
     labelled = 'label_replace(vector(2.5), "class", "x", "", "")'
