@@ -48,11 +48,10 @@ def _under_web_root(app: Any, root: str) -> Any:
     return serve
 
 
-def _web_root() -> str:
+def _with_web_root(app: Any) -> Any:
     from django.conf import settings
 
-    return str(settings.WEB_ROOT)
+    return _under_web_root(app, settings.WEB_ROOT) if settings.WEB_ROOT else app
 
 
-if _web_root():
-    application = _under_web_root(application, _web_root())
+application = _with_web_root(application)

@@ -108,30 +108,29 @@ def test_cookies_are_secure_when_the_request_came_over_https(
     assert over_https.cookies["csrftoken"]["secure"] is True
 
 
+def settings_printed(expression: str, **environment: str) -> bytes:
+    """`expression` over the settings of a console started with `environment`: settings are
+    read once per process, so each case is a process of its own."""
+    env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "kiali_site.settings"}
+    read = f"from django.conf import settings; print({expression})"
+    done = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, check=True)
+    return done.stdout.strip()
+
+
 def test_web_schema_https_makes_the_cookies_secure_always(tmp_path):
     config = tmp_path / "kiali.yaml"
     config.write_text("server:\n  web_schema: https\n")
-    env = {
-        **os.environ,
-        "KIALI_CONFIG": str(config),
-        "DJANGO_SETTINGS_MODULE": "kiali_site.settings",
-    }
-    read = "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
-    answer = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, check=True)
-    assert answer.stdout.split() == [b"True", b"True"]
+    answer = settings_printed(
+        "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE", KIALI_CONFIG=str(config)
+    )
+    assert answer.split() == [b"True", b"True"]
 
 
 def test_a_ca_bundle_that_is_not_mounted_means_the_systems_cas_only(tmp_path):
     bundle = tmp_path / "additional-ca-bundle.pem"
-    read = "from django.conf import settings; print(repr(settings.KIALI_CA_BUNDLE))"
 
     def ca_bundle() -> bytes:
-        env = {**os.environ, "KIALI_CA_BUNDLE": str(bundle)}
-        env["DJANGO_SETTINGS_MODULE"] = "kiali_site.settings"
-        done = subprocess.run(
-            [sys.executable, "-c", read], env=env, capture_output=True, check=True
-        )
-        return done.stdout.strip()
+        return settings_printed("repr(settings.KIALI_CA_BUNDLE)", KIALI_CA_BUNDLE=str(bundle))
 
     assert ca_bundle() == b"''"  # deploy/ mounts kiali-cabundle as optional
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
