@@ -5,42 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from mesh.sim.demo import ROOT
 from mesh.sim.prometheus_server import free_port
+from tests.plugins.demo import descendants, start_demo
 
 pytestmark = [pytest.mark.xdist_group("demo")]
 
 START_SECONDS = 300.0  # two API servers, the demo manifests, Prometheus' first scrape
 STOP_SECONDS = 10.0
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid`, however deep, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: set[int] = set()
-    stack = [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
 
 
 def alive(pids: set[int]) -> set[int]:
@@ -57,25 +34,8 @@ def alive(pids: set[int]) -> set[int]:
 
 def test_sigterm_stops_everything_the_demo_started(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO"))}
-    env.pop("DEBUG", None)
     log = (tmp_path / "demo.log").open("wb")
-    demo = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mesh.sim.demo",
-            "--port",
-            str(port),
-            "--workdir",
-            str(tmp_path / "demo"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    demo = start_demo(port, tmp_path / "demo", log)
     try:
         deadline = time.monotonic() + START_SECONDS
         while True:
