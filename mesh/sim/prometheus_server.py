@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +155,11 @@ def start_prometheus(
     raise PrometheusStartError(f"Prometheus did not become ready:\n{last_error}")
 
 
-def backfill(workdir: Path, openmetrics: str, data_dir: Path | None = None) -> Path:
+def backfill(workdir: Path, openmetrics: str | Iterable[str], data_dir: Path | None = None) -> Path:
     """Write an OpenMetrics text (with timestamps, ending in `# EOF`) into TSDB blocks.
 
+    The text may come in pieces (an iterable of strings), so that a big mesh's gigabytes
+    are written out as they are made instead of held in memory whole.
     Start Prometheus on `data_dir` (default `workdir/data`) afterwards to query history
     without waiting for scrapes.
     """
@@ -166,7 +168,13 @@ def backfill(workdir: Path, openmetrics: str, data_dir: Path | None = None) -> P
     target = data_dir or workdir / "data"
     target.mkdir(parents=True, exist_ok=True)
     source = workdir / "backfill.om"
-    source.write_text(openmetrics if openmetrics.endswith("# EOF\n") else openmetrics + "# EOF\n")
+    last = ""
+    with source.open("w") as out:
+        for piece in [openmetrics] if isinstance(openmetrics, str) else openmetrics:
+            out.write(piece)
+            last = piece or last
+        if not last.endswith("# EOF\n"):
+            out.write("# EOF\n")
     result = subprocess.run(
         [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(source), str(target)],
         capture_output=True,
@@ -175,4 +183,5 @@ def backfill(workdir: Path, openmetrics: str, data_dir: Path | None = None) -> P
     )
     if result.returncode != 0:
         raise PrometheusStartError(f"promtool backfill failed: {result.stderr[-2000:]}")
+    source.unlink()  # only promtool's input, and as big as the blocks or bigger
     return target
