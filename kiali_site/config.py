@@ -498,8 +498,31 @@ class HealthCache:
 
 
 @dataclass(frozen=True)
+class Deadlines:
+    """Clone-only: how long one request may wait, in all, on each dependency. Past it the
+    request answers with what it has, or 503; see mesh/deadline.py."""
+
+    graph: Duration = Duration(10)  # a graph's Prometheus queries (and its side panel's)
+    metrics: Duration = Duration(6)  # a metrics tab's queries
+    pages: Duration = Duration(4)  # health computed on demand for a page
+    kubernetes: Duration = Duration(8)  # all of a request's reads of one cluster
+
+
+@dataclass(frozen=True)
+class SlowRequests:
+    """Clone-only: graph and metrics requests wait on Prometheus for seconds; at most
+    `concurrent` of them run at once in a server process, so the rest of its threads stay
+    free for pages. One more waits up to `queue_wait` for a slot, then gets a 503."""
+
+    concurrent: int = 4
+    queue_wait: Duration = Duration(2)
+
+
+@dataclass(frozen=True)
 class KialiInternal:
     health_cache: HealthCache = field(default_factory=HealthCache)
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    slow_requests: SlowRequests = field(default_factory=SlowRequests)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,17 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 
+from mesh.outages import RETRY_AFTER
+
 SERVER_ERROR = "the console failed to answer this request; the error was logged"
+
+
+def api_error(message: str, status: int, retry_after: int = RETRY_AFTER) -> JsonResponse:
+    """Kiali's error shape; a 503 (a dependency down or the console busy) says when to retry."""
+    response = JsonResponse({"error": message}, status=status)
+    if status == 503:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _is_api(request: HttpRequest) -> bool:

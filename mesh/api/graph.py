@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from kiali_site.access import visible_namespaces
 from kiali_site.context import MeshRequest
+from kiali_site.errors import api_error
 from mesh.graph.appenders.response_time import response_times
 from mesh.graph.engine import GraphDocument, GraphRequest, graph_document, prometheus_query
 from mesh.graph.objects import ClusterObjects
@@ -25,10 +26,6 @@ from mesh.prometheus.client import PrometheusError
 from mesh.views.common import prometheus_for
 
 AMBIENT_LABEL = ("istio.io/dataplane-mode", "ambient")
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 def _created(namespace: Namespace) -> float:
@@ -118,14 +115,14 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
         opts = parse_options(request.GET.dict(), node=node)
         graph_request = graph_request_for(request, opts)
     except OptionsError as exc:
-        return _error(str(exc), 400)
+        return api_error(str(exc), 400)
     except PermissionError as exc:
-        return _error(str(exc), 403)
-    client = prometheus_for(request)
+        return api_error(str(exc), 403)
+    client = prometheus_for(request, "graph")
     try:
         document = graph_document(graph_request, prometheus_query(client, opts.query_time))
     except PrometheusError as exc:
-        return _error(f"metrics unavailable: {exc}", 503)
+        return api_error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
     owner = graph_owner(request)
@@ -173,10 +170,10 @@ def edge_response_times(request: MeshRequest) -> JsonResponse:
         opts = parse_options(request.GET.dict())
         graph_request = graph_request_for(request, opts)
     except OptionsError as exc:
-        return _error(str(exc), 400)
+        return api_error(str(exc), 400)
     except PermissionError as exc:
-        return _error(str(exc), 403)
-    client = prometheus_for(request)
+        return api_error(str(exc), 403)
+    client = prometheus_for(request, "graph")
     try:
         times = response_times(
             opts,
@@ -186,7 +183,7 @@ def edge_response_times(request: MeshRequest) -> JsonResponse:
             graph_request.ambient,
         )
     except PrometheusError as exc:
-        return _error(f"metrics unavailable: {exc}", 503)
+        return api_error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
     owner = graph_owner(request)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from kiali_site.access import namespace_for
 from kiali_site.context import MeshRequest
+from kiali_site.errors import api_error
 from mesh.kube.namespaces import Namespace
 from mesh.metrics.fetch import fetch_metrics, to_kiali_json
 from mesh.metrics.params import ParameterError, Target, parse_params
@@ -24,10 +25,6 @@ from mesh.prometheus.client import PrometheusClient, PrometheusError, Prometheus
 from mesh.views.common import prometheus_for
 
 SETTINGS_CACHE_SECONDS = 300
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 def created_seconds(namespace: Namespace) -> float | None:
@@ -54,15 +51,15 @@ def metrics_response(request: MeshRequest, kind: str, namespace: str, name: str)
     try:
         visible = namespace_for(request, cluster, namespace)
     except PermissionDenied as exc:
-        return _error(str(exc) or "forbidden", 403)
+        return api_error(str(exc) or "forbidden", 403)
     try:
         params = parse_params(dict(request.GET.lists()))
         if kind == "service" and params.direction == "outbound":
             # Kiali would drop the service's labels and answer with unrelated traffic.
             raise ParameterError("direction", "services have inbound metrics only")
     except ParameterError as exc:
-        return _error(str(exc), 400)
-    client = prometheus_for(request)
+        return api_error(str(exc), 400)
+    client = prometheus_for(request, "metrics")
     try:
         needs_scrape = not (params.step and params.rate_interval)
         scrape = prometheus_settings(client).scrape_interval if needs_scrape else 0.0
@@ -76,9 +73,9 @@ def metrics_response(request: MeshRequest, kind: str, namespace: str, name: str)
         scope = request.mesh.config.external_services.prometheus.query_scope
         result = fetch_metrics(client, target, params, window, scope)
     except ParameterError as exc:
-        return _error(str(exc), 400)
+        return api_error(str(exc), 400)
     except PrometheusError as exc:
-        return _error(f"metrics unavailable: {exc}", 503)
+        return api_error(f"metrics unavailable: {exc}", 503)
     finally:
         client.close()
     return JsonResponse(to_kiali_json(result))

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kubernetes.client import ApiClient
 
 from kiali_site.config import KialiConfig
+from mesh.deadline import in_context
 from mesh.inventory.build import CRONJOB_FALLBACK, ISTIO_KINDS, WORKLOAD_KINDS, RawCluster
 from mesh.inventory.parse import Raw
 from mesh.kube.access import get_json, list_items
@@ -75,7 +76,7 @@ def fetch_cluster(client: ApiClient, cluster: str, config: KialiConfig) -> RawCl
     jobs += [("workload", k) for k in wanted_workloads]
     jobs += [("istio", k) for k in ISTIO_KINDS]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        for family, kind, gv, items, error in pool.map(guarded, jobs):
+        for family, kind, gv, items, error in pool.map(in_context(guarded), jobs):
             if error:
                 raw.errors.append(error)
             if family == "core":

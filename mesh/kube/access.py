@@ -11,19 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from mesh.deadline import kube_deadline
 from mesh.kube.errors import ClusterUnreachable, KubeError, KubeForbidden, KubeUnauthorized
+from mesh.outages import Breaker, cluster_breaker
 from mesh.own_metrics import KUBE_REQUESTS, KUBE_SECONDS, timed
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+PROBE_TIMEOUT = 5.0
+TLS_FAILED = "TLS handshake with the API server failed"
+NO_ANSWER = "the API server did not answer"
+MIN_TIMEOUT_EVIDENCE = 1.0  # seconds of silence that show a cluster is down
 
 
 def _status_document(body: bytes | str | None) -> dict[str, Any]:
@@ -64,21 +70,43 @@ def _error_for_status(
     return KubeError(cluster, f"the API server refused the request (HTTP {status})")
 
 
-def _error_for_exception(cluster: str, exc: Exception) -> KubeError:
+class _DeadlineSpent(Exception):
+    """The request's deadline for cluster reads ran out before this call."""
+
+
+def _error_for_exception(cluster: str, exc: Exception) -> ClusterUnreachable:
     """Transport failures, named by kind only: their text can carry URLs and headers."""
     if isinstance(exc, ApiException):  # the client's wrapping of TLS failures (status 0)
-        return ClusterUnreachable(cluster, "TLS handshake with the API server failed")
+        return ClusterUnreachable(cluster, TLS_FAILED)
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     if isinstance(exc, urllib3.exceptions.SSLError | ssl.SSLError):
-        return ClusterUnreachable(cluster, "TLS handshake with the API server failed")
+        return ClusterUnreachable(cluster, TLS_FAILED)
     if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionError):
         return ClusterUnreachable(cluster, "connection to the API server failed")
     if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
-        return ClusterUnreachable(cluster, "the API server did not answer in time")
+        deadline = kube_deadline()
+        budget = f" within {deadline.budget:g}s" if deadline else " in time"
+        return ClusterUnreachable(cluster, f"{NO_ANSWER}{budget}")
     if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
         return ClusterUnreachable(cluster, "connection to the API server failed")
+    if isinstance(exc, _DeadlineSpent):
+        deadline = kube_deadline()
+        budget = f" within {deadline.budget:g}s" if deadline else " in time"
+        return ClusterUnreachable(cluster, f"{NO_ANSWER}{budget}")
     raise exc
+
+
+def _timeout_within_deadline(timeout: tuple[float, float]) -> tuple[float, float]:
+    """The call's (connect, read) timeout, cut to what the request has left: the read
+    timeout bounds each wait for bytes, so a frozen API server fails the call in time."""
+    deadline = kube_deadline()
+    if deadline is None:
+        return timeout
+    left = deadline.remaining()
+    if left <= 0:
+        raise _DeadlineSpent()
+    return (min(timeout[0], left), min(timeout[1], left))
 
 
 def _request(
@@ -91,10 +119,22 @@ def _request(
     body: Mapping[str, Any] | None = None,
     content_type: str = "application/json",
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    guarded: bool = True,
 ) -> tuple[int, bytes]:
+    """One call. Guarded calls fail at once while the cluster is known to be down, and a
+    transport failure marks it down (mesh.outages); the recovery probe is unguarded."""
+    breaker = cluster_breaker(cluster) if guarded else None
+    if breaker is not None and breaker.outage is not None:
+        KUBE_REQUESTS.labels(cluster, method.lower(), "0").inc()
+        raise ClusterUnreachable(cluster, breaker.outage.state, breaker.outage)
     headers = {"Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = content_type
+    try:
+        allowed = _timeout_within_deadline(timeout)
+    except _DeadlineSpent as exc:
+        # The request spent its time elsewhere; that says nothing about this cluster.
+        raise _error_for_exception(cluster, exc) from None
     try:
         method, url, headers, payload, _ = client.param_serialize(
             method,
@@ -106,15 +146,49 @@ def _request(
         )
         verb = method.lower()
         with timed(KUBE_SECONDS, cluster, verb):
-            response = client.call_api(method, url, headers, payload, _request_timeout=timeout)
+            response = client.call_api(method, url, headers, payload, _request_timeout=allowed)
             data = response.read()
     except Exception as exc:  # every transport failure becomes one clear type
         KUBE_REQUESTS.labels(cluster, method.lower(), "0").inc()
-        raise _error_for_exception(cluster, exc) from None
+        error = _error_for_exception(cluster, exc)
+        if breaker is not None and _shows_down(error, allowed):
+            outage = breaker.failed(error.message, _probe(client, cluster))
+            raise ClusterUnreachable(cluster, error.message, outage) from None
+        raise error from None
+    if breaker is not None:
+        breaker.succeeded()
     KUBE_REQUESTS.labels(cluster, verb, str(response.status)).inc()
     if not 200 <= response.status <= 299 and response.status != 404:
         raise _error_for_status(cluster, response.status, data, response.reason)
     return response.status, data
+
+
+def _shows_down(error: ClusterUnreachable, allowed: tuple[float, float]) -> bool:
+    """Whether a failed call is evidence that the cluster is down. A TLS failure is an
+    answer (a CA or certificate to fix); a timeout cut to a moment by the request's own
+    deadline shows only that the request ran out of time."""
+    if error.message == TLS_FAILED:
+        return False
+    return not (error.message.startswith(NO_ANSWER) and allowed[1] < MIN_TIMEOUT_EVIDENCE)
+
+
+def _probe(client: ApiClient, cluster: str) -> Callable[[], None]:
+    def probe() -> None:
+        _request(
+            client,
+            cluster,
+            "GET",
+            "/version",
+            timeout=(PROBE_TIMEOUT, PROBE_TIMEOUT),
+            guarded=False,
+        )
+
+    return probe
+
+
+def cluster_state(cluster: str) -> Breaker:
+    """The cluster's breaker: whether this process knows it to be down, and since when."""
+    return cluster_breaker(cluster)
 
 
 def _decode(cluster: str, path: str, data: bytes) -> dict[str, Any]:

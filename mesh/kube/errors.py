@@ -7,6 +7,11 @@ the connection error's kind. The API server's Status text names the identity tha
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mesh.outages import Outage
+
 
 class KubeError(Exception):
     """A cluster read that failed; str() is safe to show to the operator."""
@@ -26,4 +31,11 @@ class KubeUnauthorized(KubeError):
 
 
 class ClusterUnreachable(KubeError):
-    """No answer: refused, timed out, TLS failed, or the kubeconfig cannot be used."""
+    """No answer: refused, timed out, TLS failed, or the kubeconfig cannot be used.
+
+    `outage` is set once the cluster's breaker is open (mesh.outages): then the error says
+    since when, and pages answer 503 rather than waiting on the cluster again."""
+
+    def __init__(self, cluster: str, message: str, outage: Outage | None = None) -> None:
+        super().__init__(cluster, message)
+        self.outage = outage

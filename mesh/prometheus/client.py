@@ -29,6 +29,8 @@ import yaml
 from requests.adapters import HTTPAdapter
 
 from kiali_site.config import ConfigError, Duration, PrometheusConfig, Secret, ServiceAuth
+from mesh.deadline import Deadline
+from mesh.outages import Outage, prometheus_breaker
 from mesh.own_metrics import PROMETHEUS_ERRORS, PROMETHEUS_SECONDS, timed
 from mesh.prometheus.promql import label_name
 
@@ -41,7 +43,23 @@ DEFAULT_RETENTION = 15 * 86400.0
 class PrometheusError(Exception):
     """Prometheus could not answer; str() is a short reason fit to show on a page. It never
     names Prometheus' address, which is infrastructure most users may not see (the Mesh page
-    shows it to those who may read the control plane); the log has it."""
+    shows it to those who may read the control plane); the log has it.
+
+    `outage` is set when Prometheus is down (not answering, refusing connections, failing
+    with 5xx) rather than refusing this one query: callers answer 503 with Retry-After."""
+
+    def __init__(self, message: str, outage: Outage | None = None) -> None:
+        super().__init__(message)
+        self.outage = outage
+
+
+class _Down(PrometheusError):
+    """Raised inside the client for failures that mean Prometheus is down."""
+
+
+CONNECT_TIMEOUT = 5.0  # seconds; a Prometheus that accepts no connection in this is down
+PROBE_TIMEOUT = 5.0
+MIN_TIMEOUT_EVIDENCE = 1.0  # seconds of silence that show Prometheus is down
 
 
 class Sample(NamedTuple):
@@ -191,6 +209,10 @@ def _file_of(secret: Secret) -> str:
     return secret.path or secret.value()
 
 
+class _DeadlineSpent(Exception):
+    """The request's deadline ran out before this call could start."""
+
+
 def _seconds(value: datetime | float) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
@@ -255,6 +277,8 @@ class PrometheusClient:
 
     `kiali_token` supplies the console's own service-account token for
     `auth.use_kiali_token`; `ca_bundle` is the extra CA file trusted beside the system's.
+    `deadline` bounds all the client's calls together (one request's Prometheus work);
+    without one, each call is bounded by the configured timeout alone.
     """
 
     def __init__(
@@ -263,9 +287,17 @@ class PrometheusClient:
         *,
         kiali_token: Callable[[], str] | None = None,
         ca_bundle: str | None = None,
+        deadline: Deadline | None = None,
+        guarded: bool = True,
     ) -> None:
         self.config = config
+        self._kiali_token = kiali_token
+        self._ca_bundle = ca_bundle
+        self._deadline = deadline
+        self._last_read_timeout: float | None = None  # the read timeout of the last call
         self._base = config.url.rstrip("/")
+        # Unguarded clients (the recovery probe) neither consult nor open the breaker.
+        self._breaker = prometheus_breaker(self._base) if guarded else None
         parts = urlsplit(self._base)
         host = parts.hostname or ""
         self._where = f"{host}:{parts.port}" if parts.port else host
@@ -306,6 +338,11 @@ class PrometheusClient:
         """Send the request; queries go by POST first (long PromQL), like Prometheus' Go client.
         `loads` turns a JSON body into the envelope (a dict, or a struct with its fields)."""
         url = f"{self._base}{path}"
+        if self._breaker is not None:
+            outage = self._breaker.outage
+            if outage is not None:  # known down: no thread waits on it again
+                PROMETHEUS_ERRORS.labels(path).inc()
+                raise PrometheusError(outage.message, outage)
         try:
             with timed(PROMETHEUS_SECONDS, path):
                 response = self._send("POST" if post else "GET", url, params)
@@ -313,7 +350,11 @@ class PrometheusClient:
                     response.close()
                     response = self._send("GET", url, params)
                 with response:
-                    return self._decode(response, loads)
+                    result = self._decode(response, loads)
+        except _Down as exc:
+            PROMETHEUS_ERRORS.labels(path).inc()
+            log.warning("Prometheus at %s: %s", self._where, exc)
+            raise self._down(str(exc)) from None
         except PrometheusError as exc:
             PROMETHEUS_ERRORS.labels(path).inc()
             log.warning("Prometheus at %s: %s", self._where, exc)
@@ -325,13 +366,56 @@ class PrometheusClient:
             PROMETHEUS_ERRORS.labels(path).inc()
             reason = self._reason(exc)
             log.warning("Prometheus at %s: %s", self._where, reason)
+            if self._is_down(exc, self._last_read_timeout):
+                raise self._down(reason) from None
             raise PrometheusError(reason) from None
+        if self._breaker is not None:
+            self._breaker.succeeded()
+        return result
+
+    def _is_down(self, exc: BaseException, allowed: float | None) -> bool:
+        """No answer at all. A TLS failure is an answer: a setting to fix (a CA, a client
+        certificate), which the next request, perhaps with a rotated certificate, must try.
+        A request that ran out of its own time (its deadline spent before the call, or cut
+        to less than MIN_TIMEOUT_EVIDENCE) shows nothing about Prometheus."""
+        if _tls_reason(exc) or isinstance(exc, _DeadlineSpent):
+            return False
+        if _is_timeout(exc) or isinstance(exc, requests.Timeout):
+            return allowed is None or allowed >= MIN_TIMEOUT_EVIDENCE
+        return isinstance(exc, requests.ConnectionError) or _is_refused(exc)
+
+    def _down(self, reason: str) -> PrometheusError:
+        """The error for a Prometheus found down; the breaker opens on it."""
+        if self._breaker is None:
+            return PrometheusError(reason)
+        outage = self._breaker.failed(reason, self._probe_factory())
+        return PrometheusError(reason, outage)
+
+    def _probe_factory(self) -> Callable[[], None]:
+        config, token, bundle = self.config, self._kiali_token, self._ca_bundle
+
+        def probe() -> None:
+            client = PrometheusClient(
+                config,
+                kiali_token=token,
+                ca_bundle=bundle,
+                deadline=Deadline.after(PROBE_TIMEOUT),
+                guarded=False,
+            )
+            try:
+                problem = client.check()
+            finally:
+                client.close()
+            if problem:
+                raise PrometheusError(problem)
+
+        return probe
 
     def _send(
         self, method: str, url: str, params: Mapping[str, Any] | Sequence[tuple[str, str]]
     ) -> requests.Response:
         kwargs: dict[str, Any] = {
-            "timeout": self._timeout,
+            "timeout": self._call_timeout(),
             "stream": True,
             "cert": self._client_cert(),
             # Explicit, or REQUESTS_CA_BUNDLE in the environment would undo insecure_skip_verify.
@@ -343,6 +427,21 @@ class PrometheusClient:
             kwargs["params"] = params
         return self._session.request(method, url, **kwargs)
 
+    def _call_timeout(self) -> tuple[float, float] | float | None:
+        """(connect, read) for the next call: the configured timeout, cut to what is left of
+        the deadline. A read timeout bounds each wait for bytes, so a Prometheus that stops
+        answering (frozen, overloaded) fails the call when the deadline runs out."""
+        deadline = self._deadline
+        if deadline is None:
+            self._last_read_timeout = self._timeout
+            return self._timeout
+        left = deadline.remaining()
+        if left <= 0:
+            raise _DeadlineSpent()
+        read = min(left, self._timeout) if self._timeout else left
+        self._last_read_timeout = read
+        return (min(read, CONNECT_TIMEOUT), read)
+
     def _reason(self, exc: BaseException) -> str:
         tls = _tls_reason(exc)
         if tls:
@@ -350,6 +449,9 @@ class PrometheusClient:
         # Before timeouts: urllib3 files a refused connection under its connect timeouts.
         if _is_refused(exc):
             return "connection refused by Prometheus"
+        if isinstance(exc, _DeadlineSpent) or (self._deadline is not None and _is_timeout(exc)):
+            budget = self._deadline.budget if self._deadline else 0.0
+            return f"Prometheus did not answer within {budget:g}s"
         if _is_timeout(exc):
             return f"Prometheus did not answer within {self._timeout:g}s"
         if isinstance(exc, requests.ConnectionError):
@@ -385,7 +487,8 @@ class PrometheusClient:
             raise PrometheusError(f"Prometheus could not run the query: {detail[:300]}")
         if status >= 400:
             reason = f"HTTP {status} {response.reason or ''}".strip()
-            raise PrometheusError(f"Prometheus answered {reason}")
+            error = _Down if status in (502, 503, 504) else PrometheusError
+            raise error(f"Prometheus answered {reason}")
         if not isinstance(body, dict) or "data" not in body:
             raise PrometheusError("Prometheus sent an unexpected answer")
         return body["data"]
@@ -393,8 +496,13 @@ class PrometheusClient:
     # --- API -----------------------------------------------------------------------------
 
     def _query_params(self, params: dict[str, str]) -> dict[str, str]:
-        if self._timeout:
-            params["timeout"] = f"{self._timeout:g}s"
+        """Prometheus is told the time left too, so it stops working on an abandoned query."""
+        timeout = self._timeout
+        if self._deadline is not None:
+            left = max(self._deadline.remaining(), 0.001)
+            timeout = min(left, timeout) if timeout else left
+        if timeout:
+            params["timeout"] = f"{timeout:.3f}"  # a bare number is seconds to Prometheus
         return params
 
     def query(self, promql: str, at: datetime | None = None) -> list[Sample]:

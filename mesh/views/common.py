@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
 
 from kiali_site.context import MeshRequest
+from mesh.deadline import Deadline
 
 if TYPE_CHECKING:
     from mesh.prometheus.client import PrometheusClient
@@ -28,14 +29,20 @@ TIME_RANGES = (
 )
 
 
-def prometheus_for(request: MeshRequest) -> PrometheusClient:
-    """The console's Prometheus client; use_kiali_token sends the home service account's token."""
+def prometheus_for(
+    request: MeshRequest, work: Literal["graph", "metrics", "pages"]
+) -> PrometheusClient:
+    """The console's Prometheus client for one request's `work`, whose calls together get
+    that work's deadline (kiali_internal.deadlines); use_kiali_token sends the home service
+    account's token."""
     from mesh.prometheus.client import PrometheusClient
 
     registry = request.mesh.registry
     home = registry.access.get(registry.home)
+    config = request.mesh.config
     return PrometheusClient(
-        request.mesh.config.external_services.prometheus,
+        config.external_services.prometheus,
         kiali_token=home.service_token if home else None,
         ca_bundle=settings.KIALI_CA_BUNDLE or None,
+        deadline=Deadline.after(float(getattr(config.kiali_internal.deadlines, work))),
     )

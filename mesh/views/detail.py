@@ -187,7 +187,7 @@ def _traffic(
         accessible=frozenset((c, ns.name) for c, names in visible.items() for ns in names),
         scope=dict(request.mesh.config.external_services.prometheus.query_scope),
     )
-    client = prometheus_for(request)
+    client = prometheus_for(request, "pages")
     try:
         tmap = build_graph(graph_request, prometheus_query(client, opts.query_time))
     except PrometheusError as exc:
@@ -202,7 +202,7 @@ def _metrics(
 ) -> tuple[MetricsPanel | None, str]:
     # The panel itself renders without Prometheus (its charts fetch later), so ask once here
     # to say plainly why there will be no charts instead of showing empty ones.
-    client = prometheus_for(request)
+    client = prometheus_for(request, "pages")
     try:
         problem = client.check()
     finally:
@@ -260,7 +260,7 @@ def _detail_page(
         lookup: HealthLookup = health_for_pages(
             {cluster: snapshot},
             {cluster: [namespace]},
-            lambda: prometheus_for(request),
+            lambda: prometheus_for(request, "pages"),
             config,
             time.time(),
         )

@@ -206,7 +206,7 @@ def _graph_document(
     found = RECENT.find(owner, key) if owner else None
     if found is not None and found[1]:
         return to_json(found[0], opts)
-    client = prometheus_for(request)
+    client = prometheus_for(request, "graph")
     try:
         query = prometheus_query(client, opts.query_time)
         if owner is None or found is None:

@@ -72,7 +72,7 @@ def load_inventory(
             errors[cluster] = getattr(exc, "message", str(exc))
     if health == "pages":
         lookup = health_for_pages(
-            snapshots, visible, lambda: prometheus_for(request), config, time.time()
+            snapshots, visible, lambda: prometheus_for(request, "pages"), config, time.time()
         )
         if lookup.computed_on_demand:
             queue_refresh()

@@ -13,7 +13,7 @@ from mesh.views.common import prometheus_for
 
 @require_GET
 def mesh_page(request: MeshRequest) -> HttpResponse:
-    prometheus = prometheus_for(request)
+    prometheus = prometheus_for(request, "pages")
     visible, errors = visible_namespaces(request)
     mesh = request.mesh
     if mesh.acts_as_console:

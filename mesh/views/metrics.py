@@ -93,7 +93,7 @@ def metrics_panel(
     segment = next(s for s, (k, _, _) in KINDS.items() if k == kind)
     _, route, argument = KINDS[segment]
     query: QueryDict = request.GET
-    client = prometheus_for(request)
+    client = prometheus_for(request, "metrics")
     try:
         settings = prometheus_settings(client)
     finally:

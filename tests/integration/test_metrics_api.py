@@ -159,7 +159,9 @@ def test_prometheus_down_is_503_with_the_reason(client, demo_mesh, east_cluster,
     console_on(east_cluster, config=config_for(DEAD_PROMETHEUS))
     response = client.get("/api/namespaces/ecommerce/workloads/order-management-v2/metrics", WINDOW)
     assert response.status_code == 503
-    assert response.json()["error"].startswith("metrics unavailable: connection refused")
+    error = response.json()["error"]
+    assert error.startswith("metrics unavailable: ") and "connection refused" in error
+    assert response["Retry-After"]
 
 
 def test_bad_parameters_are_400_naming_the_parameter(client, demo_console):

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import requests
 import trustme
 
 from kiali_site.config import Duration, PrometheusConfig, Secret, ServiceAuth, ThanosProxy
+from mesh.deadline import Deadline
 from mesh.prometheus.client import PrometheusClient, PrometheusError, PrometheusSettings
 from mesh.prometheus.promql import selector
 from mesh.sim.prometheus_server import RunningPrometheus, backfill, free_port, start_prometheus
@@ -183,8 +184,9 @@ def test_label_values_of_a_vector_match_its_samples(prometheus_server: RunningPr
     text = "sum(istio_requests_total) by (reporter, source_cluster, destination_workload)"
     # "class" is a valid label name, though not a Python identifier; no series has it
     names = ("destination_workload", "class", "reporter")
-    # One instant for both: the counters move between two queries at "now".
-    now = datetime.now(UTC)
+    # One instant for both, a few scrapes back: a scrape started before "now" may still be
+    # written between the two queries, so "now" can read two different values.
+    now = datetime.now(UTC) - timedelta(seconds=5)
     pairs = client.query_values(text, names, at=now)
     expected = [(tuple(map(s.labels.get, names)), s.value) for s in client.query(text, at=now)]
     assert pairs and sorted(pairs, key=str) == sorted(expected, key=str)
@@ -531,6 +533,44 @@ def test_a_silent_prometheus_times_out(silent_server: str) -> None:
     client = client_for(silent_server, timeout=Duration(1))
     with pytest.raises(PrometheusError, match=r"did not answer within 1s"):
         client.query("up")
+
+
+def test_one_deadline_bounds_all_of_a_clients_calls(silent_server: str) -> None:
+    """Three calls on a silent Prometheus with 30 s per-call timeouts: together they fail
+    within the one 1.5 s deadline, not 90 s."""
+    config = PrometheusConfig(url=silent_server, timeout=Duration(30))
+    client = PrometheusClient(config, deadline=Deadline.after(1.5), guarded=False)
+    started = time.monotonic()
+    for _ in range(3):
+        with pytest.raises(PrometheusError, match=r"did not answer within 1.5s"):
+            client.query("up")
+    assert time.monotonic() - started < 5
+
+
+def test_a_hung_prometheus_opens_the_breaker_and_later_calls_fail_at_once(
+    silent_server: str,
+) -> None:
+    config = PrometheusConfig(url=silent_server, timeout=Duration(30))
+    first = PrometheusClient(config, deadline=Deadline.after(2))
+    with pytest.raises(PrometheusError) as caught:
+        first.query("up")
+    assert caught.value.outage is not None
+    later = PrometheusClient(config, deadline=Deadline.after(10))
+    started = time.monotonic()
+    with pytest.raises(PrometheusError) as again:
+        later.query("up")
+    assert time.monotonic() - started < 0.1
+    assert str(again.value).startswith("Prometheus: not answering since ")
+    assert str(again.value).endswith("(Prometheus did not answer within 2s)")
+    assert again.value.outage == caught.value.outage
+
+
+def test_a_refused_query_is_not_an_outage(prometheus_server: RunningPrometheus) -> None:
+    client = client_for(prometheus_server.url)
+    with pytest.raises(PrometheusError) as caught:
+        client.query("sum(")
+    assert caught.value.outage is None
+    assert client.check() is None
 
 
 # --- settings --------------------------------------------------------------------------------
