@@ -21,6 +21,7 @@ from kiali_site.config import KialiConfig
 from mesh.clusters.access import KubeconfigError
 from mesh.clusters.registry import Registry, current_registry
 from mesh.kube.errors import KubeError
+from mesh.outages import Outage, current_outages
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,12 @@ def navigation() -> list[tuple[str, str]]:
     return items
 
 
+def outages_for(mesh: MeshContext) -> list[Outage]:
+    """The dependencies this process knows to be down that the user depends on: Prometheus,
+    and the clusters they hold a credential for."""
+    return [o for o in current_outages() if not o.cluster or mesh.reaches(o.cluster)]
+
+
 def console(request: HttpRequest) -> dict[str, object]:
     context: dict[str, object] = {"navigation": navigation(), "kiali": settings.KIALI}
     mesh = getattr(request, "mesh", None)
@@ -250,4 +257,6 @@ def console(request: HttpRequest) -> dict[str, object]:
         from kiali_site.auth.menu import user_menu
 
         context["user_menu"] = lambda: user_menu(request)
+        if mesh.session is not None or mesh.acts_as_console:
+            context["outages"] = lambda: outages_for(mesh)
     return context

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kiali_site.access import visible_namespaces
+from kiali_site.access import unreachable_reason, visible_namespaces
 from kiali_site.context import MeshRequest
 from mesh.kube.namespaces import Namespace
 
@@ -21,6 +21,8 @@ class PageScope:
     namespaces: list[Namespace]  # visible in the chosen cluster(s)
     selected: list[str]  # chosen namespace names, all visible; [] = every namespace
     errors: dict[str, str] = field(default_factory=dict)
+    # Clusters that do not answer, with why: listed from what was last read of them.
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     @property
     def namespace_names(self) -> list[str]:
@@ -45,4 +47,7 @@ def page_scope(request: MeshRequest) -> PageScope:
     names = {ns.name for ns in namespaces}
     raw = ",".join(request.GET.getlist("namespaces"))
     selected = sorted({n.strip() for n in raw.split(",") if n.strip() in names})
-    return PageScope(clusters, cluster, namespaces, selected, errors)
+    unreachable = {
+        c: r for c in sorted({*clusters, *errors}) if (r := unreachable_reason(request, c))
+    }
+    return PageScope(clusters, cluster, namespaces, selected, errors, unreachable)

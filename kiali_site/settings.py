@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before the mesh context: its credential check reads the home cluster within the
+    # request's deadline.
+    "kiali_site.budgets.RequestBudgets",
     "kiali_site.context.MeshContextMiddleware",
 ]
 

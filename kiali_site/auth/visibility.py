@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterable
 
 from django.core.cache import cache
@@ -50,6 +51,21 @@ def discovery_filter(
         if visible:
             kept.append(ns)
     return kept
+
+
+# How long an identity's last good read of a cluster's namespaces is kept to show while
+# the cluster is unreachable (marked stale, with its time).
+LAST_KNOWN_TIMEOUT = 86400
+
+
+def _last_known_key(cluster: str, token: str | None) -> str:
+    return f"visible-ns-last:{cluster}:{identity_key(token)}"
+
+
+def last_known_namespaces(cluster: str, token: str | None) -> tuple[float, list[Namespace]] | None:
+    """(when it was read, the namespaces) this identity last saw in the cluster, if any."""
+    found: tuple[float, list[Namespace]] | None = cache.get(_last_known_key(cluster, token))
+    return found
 
 
 def identity_key(token: str | None) -> str:
@@ -105,4 +121,5 @@ def visible_namespaces_in(
         discovery_filter(config, cluster, console_sees, set(control_planes)), key=lambda ns: ns.name
     )
     cache.set(key, visible, timeout=config.kubernetes_config.cache_token_namespace_duration)
+    cache.set(_last_known_key(cluster, token), (time.time(), visible), timeout=LAST_KNOWN_TIMEOUT)
     return visible

@@ -28,7 +28,8 @@ import yaml
 from kiali_site.config import KialiConfig
 from mesh.clusters.access import ClusterAccess, KubeconfigError, check_kubeconfig
 from mesh.kube.access import get_json, list_items, server_version
-from mesh.kube.errors import KubeError
+from mesh.kube.errors import ClusterUnreachable, KubeError
+from mesh.outages import Outage, on_recovery
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,18 @@ class Registry:
         return [c for c in self.reachable if not (c.is_home and self.ignore_home_cluster)]
 
     @property
+    def readable_clusters(self) -> list[ClusterInfo]:
+        """Mesh clusters the console holds credentials for, answering or not: an unreachable
+        one stays in every list, marked so, with what was last read of it."""
+        return [
+            c
+            for c in self.clusters
+            if c.accessible
+            and c.name in self.access
+            and not (c.is_home and self.ignore_home_cluster)
+        ]
+
+    @property
     def is_multi_cluster(self) -> bool:
         """Upstream shows cluster columns only with more than one known and accessible cluster."""
         return len(self.clusters) > 1 and sum(c.accessible for c in self.clusters) > 1
@@ -135,6 +148,13 @@ def home_access(environ: dict[str, str] | None = None) -> ClusterAccess | None:
     return None
 
 
+# What was last read from the home cluster, per API server: while it does not answer, the
+# registry keeps its name and the remote clusters its secrets named, so that no cluster is
+# renamed or dropped for the length of an outage.
+_last_home_names: dict[str, str] = {}
+_last_remote: dict[str, list[_Candidate]] = {}
+
+
 def discover_home_name(config: KialiConfig, access: ClusterAccess) -> str:
     """kubernetes_config.cluster_name, else istiod's CLUSTER_ID, else `Kubernetes` (spec b.1)."""
     if config.kubernetes_config.cluster_name:
@@ -143,8 +163,16 @@ def discover_home_name(config: KialiConfig, access: ClusterAccess) -> str:
         istiods = list_items(
             access.service_client(), "home", "apps/v1", "deployments", label_selector="app=istiod"
         )
+    except ClusterUnreachable:
+        return _last_home_names.get(access.server, "Kubernetes")
     except (KubeError, KubeconfigError):
         istiods = []
+    name = _home_name_of(istiods)
+    _last_home_names[access.server] = name
+    return name
+
+
+def _home_name_of(istiods: list[dict[str, Any]]) -> str:
     for deployment in istiods:
         containers = (
             deployment.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
@@ -193,6 +221,20 @@ def _decode_secret(secret: dict[str, Any], source: str, allow_exec: bool) -> lis
 def _remote_candidates(
     config: KialiConfig, home: ClusterAccess, admin_rows: Iterable[Any], problems: list[str]
 ) -> list[_Candidate]:
+    """The remote clusters named by secrets in the home cluster; while the home cluster does
+    not answer, the ones last read."""
+    try:
+        candidates = _read_remote_candidates(config, home, admin_rows, problems)
+    except ClusterUnreachable as exc:
+        problems.append(f"cannot read remote-cluster secrets: {exc.message}")
+        return _last_remote.get(home.server, [])
+    _last_remote[home.server] = candidates
+    return candidates
+
+
+def _read_remote_candidates(
+    config: KialiConfig, home: ClusterAccess, admin_rows: Iterable[Any], problems: list[str]
+) -> list[_Candidate]:
     namespace = config.deployment.namespace
     allow_exec = config.clustering.enable_exec_provider
     client = home.service_client()
@@ -225,6 +267,8 @@ def _remote_candidates(
                     problems.append(f"secret {namespace}/{secret_name} was not found")
                 continue
             candidates += [replace(c, note=note) for c in _decode_secret(found, source, allow_exec)]
+    except ClusterUnreachable:
+        raise
     except KubeError as exc:
         problems.append(f"cannot read remote-cluster secrets in {namespace}: {exc.message}")
     return candidates
@@ -362,35 +406,91 @@ def build_registry(
 
 _lock = threading.Lock()
 _cached: tuple[float, Registry] | None = None
+_refreshing = False
+_generation = 0  # bumped by invalidation: a build started before it is not kept
 
 
 def invalidate_registry() -> None:
-    global _cached
+    global _cached, _generation
     with _lock:
         _cached = None
+        _generation += 1
 
 
-def current_registry() -> Registry:
-    """The registry for this process, rebuilt at most every REGISTRY_TTL_SECONDS."""
-    global _cached
-    with _lock:
-        if _cached and time.monotonic() - _cached[0] < REGISTRY_TTL_SECONDS:
-            return _cached[1]
+def _after_recovery(outage: Outage) -> None:
+    """A cluster answers again: the next request reads the registry afresh rather than
+    wait out the TTL with the cluster marked unreachable."""
+    if outage.cluster:
+        invalidate_registry()
+
+
+on_recovery(_after_recovery)
+
+
+def _inputs() -> tuple[KialiConfig, ClusterAccess | None, list[Any], list[Any], list[str]]:
+    """What a build needs from settings and the database, read in the caller's thread."""
     from django.conf import settings
 
     from mesh.models import Cluster, ClusterLink
 
-    config: KialiConfig = settings.KIALI
     problems: list[str] = []
     try:
         home = home_access()
     except KubeconfigError as exc:
         home, problems = None, [str(exc)]
-    registry = build_registry(config, home, Cluster.objects.all(), ClusterLink.objects.all())
-    registry.problems[:0] = problems
+    return (
+        settings.KIALI,
+        home,
+        list(Cluster.objects.all()),
+        list(ClusterLink.objects.all()),
+        problems,
+    )
+
+
+def _build_and_keep(
+    inputs: tuple[KialiConfig, ClusterAccess | None, list[Any], list[Any], list[str]],
+    generation: int,
+) -> Registry:
+    global _cached, _refreshing
+    config, home, admin_clusters, admin_links, problems = inputs
+    try:
+        registry = build_registry(config, home, admin_clusters, admin_links)
+        registry.problems[:0] = problems
+        with _lock:
+            if generation == _generation:
+                _cached = (time.monotonic(), registry)
+        return registry
+    finally:
+        with _lock:
+            _refreshing = False
+
+
+def current_registry() -> Registry:
+    """The registry for this process, rebuilt every REGISTRY_TTL_SECONDS. Only the first
+    build is made in a request: later ones run in the background while requests keep the
+    one they have, so that a cluster that hangs never holds up a page through its probe."""
+    global _refreshing
     with _lock:
-        _cached = (time.monotonic(), registry)
-    return registry
+        cached = _cached
+        if cached and time.monotonic() - cached[0] < REGISTRY_TTL_SECONDS:
+            return cached[1]
+        start_refresh = cached is not None and not _refreshing
+        if start_refresh:
+            _refreshing = True
+        generation = _generation
+    if cached is None:
+        return _build_and_keep(_inputs(), generation)
+    if start_refresh:
+        try:
+            inputs = _inputs()
+        except Exception:
+            with _lock:
+                _refreshing = False
+            raise
+        threading.Thread(
+            target=_build_and_keep, args=(inputs, generation), name="cluster registry", daemon=True
+        ).start()
+    return cached[1]
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from mesh.health.refresh import compute_cluster_health
 from mesh.health.status import buckets, roll_up
 from mesh.health.store import get_entries, put_entries
 from mesh.inventory.model import ClusterSnapshot
+from mesh.outages import clock
 from mesh.prometheus.client import PrometheusClient, PrometheusError
 
 
@@ -37,6 +38,31 @@ class NamespaceRollUp:
     @property
     def worst(self) -> str:
         return roll_up([self.apps, self.services, self.workloads])
+
+
+def spoken_age(seconds: float) -> str:
+    """An age as a person says it: "45 s", "8 min", "3 h 5 min"."""
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+@dataclass(frozen=True)
+class Staleness:
+    computed_at: float
+    age: float
+    refresh_interval: float
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Health shown is stale: computed {spoken_age(self.age)} ago, at "
+            f"{clock(self.computed_at)}; it is refreshed every "
+            f"{spoken_age(self.refresh_interval)}."
+        )
 
 
 @dataclass
@@ -75,6 +101,14 @@ class HealthLookup:
     @property
     def oldest(self) -> float | None:
         return min((e.computed_at for e in self.entries.values()), default=None)
+
+    def staleness(self, refresh_interval: float, now: float) -> Staleness | None:
+        """The oldest health shown, when it is older than twice the refresh interval: the
+        refresh has missed at least one round (a worker stopped, Prometheus down)."""
+        oldest = self.oldest
+        if oldest is None or now - oldest <= 2 * refresh_interval:
+            return None
+        return Staleness(computed_at=oldest, age=now - oldest, refresh_interval=refresh_interval)
 
     @property
     def durations(self) -> list[str]:

@@ -57,7 +57,9 @@ def paged(request: MeshRequest, rows: Sequence[Any]) -> Page[Any]:
 
 def _common(request: MeshRequest, data: InventoryData) -> dict[str, object]:
     oldest = data.health.oldest
+    refresh = float(request.mesh.config.health_config.compute.refresh_interval)
     return {
+        "health_stale": data.health.staleness(refresh, time.time()),
         "data": data,
         "scope": data.scope,
         "multi_cluster": data.multi_cluster,

@@ -37,6 +37,10 @@ class InventoryData:
     multi_cluster: bool = False
 
     @property
+    def unreachable(self) -> dict[str, str]:
+        return self.scope.unreachable
+
+    @property
     def health_errors(self) -> dict[str, str]:
         return self.health.errors
 

@@ -31,6 +31,7 @@
 
   let cy = null;
   let lastDocument = null;
+  let lastDrawnAt = 0; // when lastDocument was answered (ms since the epoch)
   let responseTimes = {};
 
   // ---- numbers and health -------------------------------------------------------------
@@ -366,6 +367,41 @@
     return body;
   }
 
+  // The last graph drawn for these options is kept for the browser tab's session, so that
+  // when Prometheus stops answering the page still shows it, with its age, even after a
+  // reload. A graph too big for the tab's storage is simply not kept.
+  const keptKey = "mesh-graph:" + config.apiUrl + "?" + new URLSearchParams(config.apiParams);
+
+  function keep(documentJson) {
+    try {
+      sessionStorage.setItem(keptKey, JSON.stringify({ at: lastDrawnAt, document: documentJson }));
+    } catch (e) {
+      try { sessionStorage.removeItem(keptKey); } catch (ignored) { /* storage unavailable */ }
+    }
+  }
+
+  function kept() {
+    try { return JSON.parse(sessionStorage.getItem(keptKey) || "null"); } catch (e) { return null; }
+  }
+
+  function spokenAge(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 120) return s + " s";
+    if (s < 7200) return Math.floor(s / 60) + " min";
+    return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+  }
+
+  function showStale(reason) {
+    const at = new Date(lastDrawnAt); // in UTC, as the server's banners give times
+    showStatus(
+      "The graph could not be refreshed: " + reason + ". Shown: the graph drawn at " +
+        at.toISOString().slice(11, 19) + " UTC (" + spokenAge(Date.now() - lastDrawnAt) + " ago).",
+      "warning",
+      "graph-stale",
+    );
+    container.dataset.state = "stale";
+  }
+
   async function load() {
     if (replay.on) return; // the replay shows the past; refreshing would jump to now
     if (!lastDocument) showStatus("Loading the graph…", "info", "graph-loading");
@@ -373,11 +409,24 @@
     try {
       documentJson = await fetchJson(config.apiUrl, config.apiParams);
     } catch (error) {
-      container.dataset.state = "error";
-      showStatus(error.message, "danger");
+      const saved = lastDocument ? null : kept();
+      if (saved && saved.document) {
+        lastDrawnAt = saved.at;
+        draw(saved.document);
+      }
+      if (lastDocument) {
+        showStale(error.message);
+      } else {
+        container.dataset.state = "error";
+        showStatus(error.message, "danger");
+      }
       return;
     }
+    lastDrawnAt = Date.now();
     draw(documentJson);
+    keep(documentJson);
+    // Prometheus just answered: a banner rendered with the page while it was down is over.
+    document.querySelectorAll('#outages [data-dependency="Prometheus"]').forEach((banner) => banner.remove());
     if (config.responseTimeUrl) loadResponseTimes();
   }
 

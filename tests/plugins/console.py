@@ -83,6 +83,17 @@ def console_on(
     invalidate_registry()
 
 
+def wait_for(check: Callable[[], Any], what: str, within: float = 15.0) -> tuple[Any, float]:
+    """Poll `check` until it returns something true; that, and the seconds it took."""
+    started = time.monotonic()
+    while True:
+        result = check()
+        if result:
+            return result, time.monotonic() - started
+        assert time.monotonic() < started + within, f"{what} not within {within:g} s"
+        time.sleep(0.25)
+
+
 def wait_until_healthy(
     url: str, process: subprocess.Popen[bytes], timeout: float, why_not: Callable[[], str]
 ) -> None:

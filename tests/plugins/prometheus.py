@@ -84,3 +84,14 @@ def prometheus_server(
     running = prometheus_factory([f"{telemetry_exporter.url}/metrics"])
     wait_for_samples(running.url, "istio_requests_total")
     return running
+
+
+@pytest.fixture
+def freezable_prometheus(
+    telemetry_exporter: TelemetryExporter, prometheus_factory: StartPrometheus
+) -> RunningPrometheus:
+    """A Prometheus of the test's own on the demo telemetry, so that freezing it
+    (mesh.sim.faults) stops no other test's."""
+    running = prometheus_factory([f"{telemetry_exporter.url}/metrics"])
+    wait_for_samples(running.url, "istio_requests_total")
+    return running

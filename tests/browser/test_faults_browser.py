@@ -1,0 +1,104 @@
+"""The graph and Namespaces pages in Chromium while Prometheus, then west's API server, hang.
+
+Screenshots: graph-prometheus-frozen, namespaces-prometheus-frozen, namespaces-west-frozen,
+graph-west-frozen (test-output/screenshots).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mesh.sim.demo import publish_remote_cluster
+from mesh.sim.faults import api_server_answers, frozen_api_server, frozen_prometheus
+from tests.plugins.browser import screenshot
+from tests.plugins.console import wait_for
+from tests.plugins.prometheus import wait_for_samples
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("clusters"),
+]
+
+DRAWN = '#graph-canvas[data-state="drawn"]'
+STALE = '#graph-canvas[data-state="stale"]'
+
+
+def test_while_prometheus_hangs_the_graph_shows_its_last_drawing_and_lists_still_answer(
+    page, live_server, demo_mesh, east_cluster, freezable_prometheus, console_on
+):
+    wait_for_samples(freezable_prometheus.url, "sum(rate(istio_requests_total[60s])) > 0")
+    console_on(
+        east_cluster,
+        config={
+            "external_services": {"prometheus": {"url": freezable_prometheus.url}},
+            "kiali_internal": {"deadlines": {"graph": "3s"}},
+        },
+    )
+    graph_url = f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload"
+    page.goto(graph_url)
+    page.wait_for_selector(DRAWN)
+    drawn = page.evaluate("() => window.meshGraph.cy.nodes().length")
+
+    with frozen_prometheus(freezable_prometheus):
+        # A reload loses the page's memory; the tab's session keeps the last graph.
+        page.reload()
+        page.wait_for_selector(STALE, timeout=10_000)
+        # Reloaded again: the outage is known, the page says so at once.
+        page.reload()
+        page.wait_for_selector(STALE, timeout=3_000)
+        stale = page.locator("#graph-stale").inner_text()
+        assert "could not be refreshed" in stale and "Prometheus: not answering since" in stale
+        assert "Shown: the graph drawn at" in stale
+        assert page.evaluate("() => window.meshGraph.cy.nodes().length") == drawn
+        banner = page.locator('#outages [data-dependency="Prometheus"]').inner_text()
+        assert "Prometheus: not answering since" in banner
+        screenshot(page, "graph-prometheus-frozen")
+
+        page.goto(f"{live_server.url}/namespaces/")
+        assert page.locator('#inventory-list tr[data-name="ecommerce"]').count() == 1
+        assert page.locator('#outages [data-dependency="Prometheus"]').count() == 1
+        screenshot(page, "namespaces-prometheus-frozen")
+
+    def drawn_again() -> bool:
+        page.goto(graph_url)
+        page.wait_for_selector(f"{DRAWN}, {STALE}")
+        return page.locator(DRAWN).count() == 1
+
+    wait_for(drawn_again, "the graph after Prometheus resumed")
+    assert page.locator('#outages [data-dependency="Prometheus"]').count() == 0
+
+
+def test_while_west_hangs_it_stays_listed_as_unreachable(
+    page, live_server, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on
+):
+    publish_remote_cluster(east_cluster, west_cluster)
+    console_on(
+        east_cluster,
+        config={
+            "external_services": {"prometheus": {"url": prometheus_server.url}},
+            "kiali_internal": {"deadlines": {"kubernetes": "3s"}},
+        },
+    )
+    page.goto(f"{live_server.url}/namespaces/")
+    assert page.locator('#inventory-list tr[data-cluster="west"]').count() >= 1
+
+    with frozen_api_server(west_cluster):
+
+        def banner_shown() -> bool:
+            page.goto(f"{live_server.url}/namespaces/")
+            assert page.locator('#inventory-list tr[data-cluster="west"]').count() >= 1
+            return page.locator('#outages [data-dependency="cluster west"]').count() == 1
+
+        wait_for(banner_shown, "west's banner on Namespaces", within=45)
+        row = page.locator('#inventory-list tr[data-name="sample"][data-cluster="west"]')
+        assert row.locator(".console-unreachable").count() == 1
+        screenshot(page, "namespaces-west-frozen")
+
+        page.goto(f"{live_server.url}/graph/?namespaces=sample&duration=60&boxByCluster=true")
+        page.wait_for_selector(DRAWN)
+        assert page.locator('#outages [data-dependency="cluster west"]').count() == 1
+        assert "west (unreachable)" in page.locator("#scope-cluster").inner_text()
+        screenshot(page, "graph-west-frozen")
+
+    wait_for(lambda: api_server_answers(west_cluster), "west's API server after SIGCONT")
