@@ -16,6 +16,7 @@ from kiali_site.access import visible_namespaces
 from kiali_site.context import MeshRequest
 from kiali_site.errors import api_error
 from mesh.graph.appenders.response_time import response_times
+from mesh.graph.coalesce import InFlight, same_graph_key
 from mesh.graph.engine import GraphDocument, GraphRequest, graph_document, prometheus_query
 from mesh.graph.objects import ClusterObjects
 from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
@@ -95,6 +96,10 @@ def graph_owner(request: MeshRequest) -> str | None:
     return "anonymous" if request.mesh.strategy == "anonymous" else None
 
 
+# Graphs being built in this process, which identical requests made meanwhile share.
+SAME_GRAPHS: InFlight[GraphDocument] = InFlight()
+
+
 class GraphResponse(HttpResponse):
     """A graph's JSON; the graph's objects are released when the server closes the
     response, after its bytes are out."""
@@ -120,7 +125,12 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
         return api_error(str(exc), 403)
     client = prometheus_for(request, "graph")
     try:
-        document = graph_document(graph_request, prometheus_query(client, opts.query_time))
+        document = SAME_GRAPHS.run(
+            same_graph_key(opts, graph_request.accessible),
+            lambda: graph_document(graph_request, prometheus_query(client, opts.query_time)),
+            GraphDocument.shared,
+            wait=float(request.mesh.config.kiali_internal.deadlines.graph),
+        )
     except PrometheusError as exc:
         return api_error(f"metrics unavailable: {exc}", 503)
     finally:

@@ -262,6 +262,15 @@ class GraphDocument:
         self.traffic_map = self._elements = self._ahead = None
         self._hold.release()
 
+    def shared(self) -> GraphDocument:
+        """The same answer for another request made at the same time (mesh.graph.coalesce):
+        the bytes only; the objects stay this document's to release."""
+        hold = Hold()
+        hold.release()
+        copy = GraphDocument(self.body, TrafficMap(), {}, hold)
+        copy.traffic_map = None
+        return copy
+
 
 _ENCODER = msgspec.json.Encoder()
 

@@ -1,0 +1,63 @@
+"""Identical graph requests made at once are built once (mesh.graph.coalesce)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from mesh.graph.coalesce import InFlight, same_graph_key
+from mesh.graph.options import parse_options
+
+
+def test_requests_for_the_same_graph_share_one_build() -> None:
+    builds = []
+    release = threading.Event()
+
+    def build() -> str:
+        builds.append(1)
+        release.wait(5)
+        return "graph"
+
+    flight: InFlight[str] = InFlight()
+    with ThreadPoolExecutor(5) as pool:
+        futures = [
+            pool.submit(flight.run, "k", build, lambda r: f"shared {r}", 5) for _ in range(5)
+        ]
+        time.sleep(0.2)
+        release.set()
+        results = sorted(f.result() for f in futures)
+    assert builds == [1]
+    assert results == ["graph"] + ["shared graph"] * 4
+
+
+def test_a_failed_build_fails_its_followers_and_the_next_request_builds_again() -> None:
+    flight: InFlight[str] = InFlight()
+    started = threading.Event()
+
+    def failing() -> str:
+        started.set()
+        time.sleep(0.2)
+        raise RuntimeError("Prometheus did not answer within 10s")
+
+    with ThreadPoolExecutor(2) as pool:
+        leader = pool.submit(flight.run, "k", failing, str, 5)
+        started.wait(5)
+        follower = pool.submit(flight.run, "k", lambda: "own", str, 5)
+        for future in (leader, follower):
+            with pytest.raises(RuntimeError, match="within 10s"):
+                future.result()
+    assert flight.run("k", lambda: "again", str, 5) == "again"
+
+
+def test_now_graphs_match_whatever_second_they_were_asked_at() -> None:
+    seen = frozenset({("east", "bookinfo")})
+    a = parse_options({"namespaces": "bookinfo"}, now=1_000)
+    b = parse_options({"namespaces": "bookinfo"}, now=1_003)
+    assert same_graph_key(a, seen) == same_graph_key(b, seen)
+    assert same_graph_key(a, seen) != same_graph_key(a, frozenset())
+    past = parse_options({"namespaces": "bookinfo", "queryTime": "900"}, now=1_000)
+    other = parse_options({"namespaces": "bookinfo", "queryTime": "901"}, now=1_000)
+    assert same_graph_key(past, seen) != same_graph_key(other, seen)
