@@ -27,12 +27,12 @@ from mesh.outages import RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
-# URL names of the views that wait on Prometheus for a whole graph or chart.
+# URL names of the views that wait on Prometheus for a whole graph or chart. A metrics tab
+# itself (object_metrics) only lays out the charts, whose data comes from the metrics API.
 SLOW_VIEW_PREFIXES = ("api-graph",)
 SLOW_VIEWS = frozenset(
     {
         "graph-panel",
-        "object_metrics",
         "api-workload-metrics",
         "api-app-metrics",
         "api-service-metrics",
