@@ -96,8 +96,11 @@ def graph_owner(request: MeshRequest) -> str | None:
     return "anonymous" if request.mesh.strategy == "anonymous" else None
 
 
-# Graphs being built in this process, which identical requests made meanwhile share.
+# Graphs being built in this process, which identical requests made meanwhile share, and
+# for SHARED_FOR seconds after (a graph of "now" is the same a second later: Prometheus
+# scrapes every 15 s by default).
 SAME_GRAPHS: InFlight[GraphDocument] = InFlight()
+SHARED_FOR = 2.0
 
 
 class GraphResponse(HttpResponse):
@@ -130,6 +133,7 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
             lambda: graph_document(graph_request, prometheus_query(client, opts.query_time)),
             GraphDocument.shared,
             wait=float(request.mesh.config.kiali_internal.deadlines.graph),
+            fresh=0.0 if opts.historical else SHARED_FOR,
         )
     except PrometheusError as exc:
         return api_error(f"metrics unavailable: {exc}", 503)

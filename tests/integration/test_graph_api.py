@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import cache
 
+from mesh.api.graph import SHARED_FOR
 from mesh.graph.render import hash_id
 from mesh.sim.demo import publish_remote_cluster
 from tests.plugins.prometheus import wait_for_samples
@@ -190,6 +193,8 @@ def test_nodes_carry_the_cached_health_once_the_health_job_ran(client, demo_cons
     assert node(before, "wl_east_ecommerce_order-management-v2").get("healthData") is None
     results = {r.cluster: r for r in refresh_all_health()}
     assert results["east"].error == ""
+    # The same graph of "now" asked again within SHARED_FOR seconds is the one just built.
+    time.sleep(SHARED_FOR)
     after = graph(client, namespaces="ecommerce", graphType="workload")
     health = node(after, "wl_east_ecommerce_order-management-v2")["healthData"]
     assert health["status"]["status"] in ("Failure", "Degraded")

@@ -48,10 +48,15 @@ def _prometheus_on_loopback(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_graph_kept_from_another_test() -> Iterator[None]:
-    """The side panel's kept graphs live in the process; a test never sees another's."""
+    """The side panel's kept graphs and the graphs just built live in the process; a test
+    never sees another's."""
+    from mesh.api.graph import SAME_GRAPHS
+
     RECENT.clear()
+    SAME_GRAPHS.clear()
     yield
     RECENT.clear()
+    SAME_GRAPHS.clear()
 
 
 @pytest.fixture

@@ -61,3 +61,14 @@ def test_now_graphs_match_whatever_second_they_were_asked_at() -> None:
     past = parse_options({"namespaces": "bookinfo", "queryTime": "900"}, now=1_000)
     other = parse_options({"namespaces": "bookinfo", "queryTime": "901"}, now=1_000)
     assert same_graph_key(past, seen) != same_graph_key(other, seen)
+
+
+def test_a_graph_finished_a_moment_ago_answers_and_then_expires() -> None:
+    flight: InFlight[str] = InFlight()
+    assert flight.run("k", lambda: "first", lambda r: f"shared {r}", 5, fresh=0.3) == "first"
+    assert flight.run("k", lambda: "second", lambda r: f"shared {r}", 5, fresh=0.3) == (
+        "shared shared first"
+    )
+    time.sleep(0.35)
+    assert flight.run("k", lambda: "third", lambda r: f"shared {r}", 5, fresh=0.3) == "third"
+    assert flight.run("other", lambda: "x", str, 5) == "x"  # no fresh: nothing kept
