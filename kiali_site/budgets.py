@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -96,6 +97,7 @@ class RequestBudgets:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         config: KialiConfig = settings.KIALI
+        request.started = time.monotonic()  # type: ignore[attr-defined]
         with kube_deadline_of(float(config.kiali_internal.deadlines.kubernetes)):
             try:
                 return self.get_response(request)

@@ -33,6 +33,11 @@ class Deadline:
     def after(cls, budget: float) -> Deadline:
         return cls(budget, time.monotonic() + budget)
 
+    @classmethod
+    def starting(cls, started: float | None, budget: float) -> Deadline:
+        """`budget` seconds from `started` (time.monotonic()), or from now if unknown."""
+        return cls(budget, (time.monotonic() if started is None else started) + budget)
+
     def remaining(self) -> float:
         return self.ends - time.monotonic()
 

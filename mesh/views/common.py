@@ -33,8 +33,8 @@ def prometheus_for(
     request: MeshRequest, work: Literal["graph", "metrics", "pages"]
 ) -> PrometheusClient:
     """The console's Prometheus client for one request's `work`, whose calls together get
-    that work's deadline (kiali_internal.deadlines); use_kiali_token sends the home service
-    account's token."""
+    that work's deadline (kiali_internal.deadlines), counted from the request's arrival;
+    use_kiali_token sends the home service account's token."""
     from mesh.prometheus.client import PrometheusClient
 
     registry = request.mesh.registry
@@ -44,5 +44,7 @@ def prometheus_for(
         config.external_services.prometheus,
         kiali_token=home.service_token if home else None,
         ca_bundle=settings.KIALI_CA_BUNDLE or None,
-        deadline=Deadline.after(float(getattr(config.kiali_internal.deadlines, work))),
+        deadline=Deadline.starting(
+            getattr(request, "started", None), float(getattr(config.kiali_internal.deadlines, work))
+        ),
     )
