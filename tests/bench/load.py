@@ -524,18 +524,24 @@ def failures_during(phase: Phase, name: str, start: float, end: float) -> tuple[
 
 
 def concurrent_rounds(
-    base: str, target: Target, *, users: int, rounds: int
+    base: str, target: Target, *, users: int, rounds: int, spacing: float = 2.5
 ) -> tuple[list[Sample], list[Sample]]:
     """The same request by one user alone (as many times as there are rounds, plus one to
-    warm up), then by `users` users at once, `rounds` times."""
+    warm up), then by `users` users at once, `rounds` times. Requests and rounds are
+    `spacing` seconds apart, longer than the console shares a graph just built
+    (mesh.api.graph.SHARED_FOR), so each one alone and each round builds its graph."""
     session = login(base)
     fetch(session, base, target, time.monotonic())
-    alone = [fetch(session, base, target, time.monotonic()) for _ in range(rounds + 2)]
+    alone = []
+    for _ in range(rounds + 2):
+        time.sleep(spacing)
+        alone.append(fetch(session, base, target, time.monotonic()))
     session.close()
     sessions = [login(base) for _ in range(users)]
     together: list[Sample] = []
     lock = threading.Lock()
     for _ in range(rounds):
+        time.sleep(spacing)
         barrier = threading.Barrier(users)
 
         def one(session: requests.Session, barrier: threading.Barrier = barrier) -> None:
