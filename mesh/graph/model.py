@@ -22,7 +22,7 @@ def ok_version(value: str | None) -> bool:
     return ok(value) and value != "latest"
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, init=False)
 class Node:
     id: str
     node_type: str  # app | workload | service | unknown | aggregate
@@ -42,6 +42,44 @@ class Node:
     is_egress_cluster: bool = False
     is_waypoint: bool = False
 
+    # Written out, not generated: compiled (mesh.native), a dataclass' generated __init__
+    # stays interpreted, and a big graph makes tens of thousands of nodes and edges.
+    def __init__(
+        self,
+        id: str,
+        node_type: str,
+        cluster: str,
+        namespace: str,
+        workload: str = "",
+        app: str = "",
+        version: str = "",
+        service: str = "",
+        aggregate: str = "",
+        rates: dict[str, float] | None = None,
+        dest_services: dict[tuple[str, str, str], tuple[str, str, str]] | None = None,
+        flags: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+        health: Any = None,
+        is_egress_cluster: bool = False,
+        is_waypoint: bool = False,
+    ) -> None:
+        self.id = id
+        self.node_type = node_type
+        self.cluster = cluster
+        self.namespace = namespace
+        self.workload = workload
+        self.app = app
+        self.version = version
+        self.service = service
+        self.aggregate = aggregate
+        self.rates = {} if rates is None else rates
+        self.dest_services = {} if dest_services is None else dest_services
+        self.flags = {} if flags is None else flags
+        self.labels = {} if labels is None else labels
+        self.health = health
+        self.is_egress_cluster = is_egress_cluster
+        self.is_waypoint = is_waypoint
+
     def add_rate(self, name: str, value: float) -> None:
         self.rates[name] = self.rates.get(name, 0.0) + value
 
@@ -51,7 +89,7 @@ class Node:
             self.dest_services.setdefault(entry, entry)
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, init=False)
 class Edge:
     source: str
     dest: str
@@ -65,6 +103,26 @@ class Edge:
     responses_written: int = field(default=0, repr=False)
     # responseTime, throughput, isMTLS, sourcePrincipal, destPrincipal, healthStatus
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(  # written out, as Node's is
+        self,
+        source: str,
+        dest: str,
+        protocol: str,
+        rates: dict[str, float] | None = None,
+        responses: dict[str, dict[str, dict[str, float]]] | None = None,
+        seen: set[tuple[Any, ...]] | None = None,
+        responses_written: int = 0,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.dest = dest
+        self.protocol = protocol
+        self.rates = {} if rates is None else rates
+        self.responses = {} if responses is None else responses
+        self.seen = set() if seen is None else seen
+        self.responses_written = responses_written
+        self.meta = {} if meta is None else meta
 
     def add_rate(self, name: str, value: float) -> None:
         self.rates[name] = self.rates.get(name, 0.0) + value

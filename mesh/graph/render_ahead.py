@@ -26,7 +26,7 @@ from mesh.graph.render import OUT_RATE, edge_data, edge_key, edge_traffic, hash_
 _ENCODER = msgspec.json.Encoder()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Written:
     source: str
     dest: str
@@ -37,6 +37,28 @@ class _Written:
     ident: str
     traffic: msgspec.Raw
     element: msgspec.Raw  # {"data": {id, source, target, traffic}}: an edge without metadata
+
+    def __init__(  # written out: compiled, a generated one stays interpreted (model.Node)
+        self,
+        source: str,
+        dest: str,
+        out: float,
+        rates: dict[str, float],
+        responses_written: int,
+        key: str,
+        ident: str,
+        traffic: msgspec.Raw,
+        element: msgspec.Raw,
+    ) -> None:
+        self.source = source
+        self.dest = dest
+        self.out = out
+        self.rates = rates
+        self.responses_written = responses_written
+        self.key = key
+        self.ident = ident
+        self.traffic = traffic
+        self.element = element
 
 
 class EdgeCache:
