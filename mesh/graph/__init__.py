@@ -1,4 +1,4 @@
-"""Traffic graph: Istio telemetry -> traffic map -> appenders -> Kiali's cytoscape JSON.
+"""Traffic graph: Istio telemetry -> networkx graph -> appenders -> Kiali's cytoscape JSON.
 
 The behaviour follows /work/shared/spec/graph.md (Kiali's graph, quirks included), except
 that namespaces sharing a rate window are queried together in regex groups, so the number

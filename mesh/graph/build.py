@@ -278,7 +278,7 @@ class TrafficBuilder:
     de-duplication key is made of them, so a label set seen before can only be a duplicate:
     the copy of every series that the other reporter's query returns is dropped after one
     set lookup. Nodes are looked up by their 7-tuple and edges by their ends, without
-    recomputing ids on the hot path.
+    recomputing ids or asking networkx on the hot path.
     """
 
     def __init__(

@@ -1,7 +1,8 @@
-"""The traffic map: nodes and per-protocol edges, indexed both ways.
+"""The traffic map: one networkx MultiDiGraph of nodes and per-protocol edges.
 
-Nodes are keyed by Kiali's internal id (graph.md 2.2); there is one edge per source,
-destination and protocol. Rates and flags live on those dataclasses so appenders and the JSON
+Nodes are keyed by Kiali's internal id (graph.md 2.2) and carry a `Node` under "node";
+edges are keyed by protocol (one edge per source, destination and protocol) and carry an
+`Edge` under "edge". Rates and flags live on those dataclasses so appenders and the JSON
 writer read typed fields instead of loose attribute dicts.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import networkx as nx
 
 EGRESS_CLUSTERS = ("PassthroughCluster", "BlackHoleCluster")
 
@@ -153,30 +156,24 @@ class Edge:
 
 
 class TrafficMap:
-    """The graph under construction: nodes by id, edges by (source, dest, protocol), and
-    each node's edges out and in, for the appenders and the service-graph reduction.
+    """The graph under construction; thin helpers over networkx keep the call sites short.
 
-    Adjacency is kept as networkx's MultiDiGraph kept it, which this map replaced (it cost
-    a graph a tenth of its build in interpreted bookkeeping, and memory for attribute dicts
-    nobody read): per node, its neighbours in the order the first edge to each was added,
-    and per neighbour its edges by protocol. out_edges and in_edges list edges in that
-    order, which appenders sum rates in, so the JSON stays the same to the last digit.
-    Every change goes through these helpers, which keep the indexes in step.
+    The networkx graph is the model; the two dicts beside it index the same nodes and edges
+    for the build's hot path and the JSON writer, where a networkx lookup or edge view cost
+    more than the work done with its answer. Every change goes through these helpers, which
+    keep the three in step.
     """
 
     def __init__(self) -> None:
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self._nodes: dict[str, Node] = {}
         self._edges: dict[tuple[str, str, str], Edge] = {}  # (source, dest, protocol)
-        # node id -> neighbour id -> protocol -> edge; every node added, and every end of
-        # an edge, has both entries
-        self._out: dict[str, dict[str, dict[str, Edge]]] = {}
-        self._in: dict[str, dict[str, dict[str, Edge]]] = {}
 
     def __contains__(self, node_id: str) -> bool:
-        return node_id in self._out
+        return node_id in self.graph
 
     def __len__(self) -> int:
-        return len(self._out)
+        return self.graph.number_of_nodes()
 
     def node(self, node_id: str) -> Node:
         return self._nodes[node_id]
@@ -185,72 +182,40 @@ class TrafficMap:
         return self._nodes.get(node_id)
 
     def add(self, node: Node) -> Node:
-        node_id = node.id
-        if node_id not in self._out:
-            self._out[node_id] = {}
-            self._in[node_id] = {}
-        self._nodes[node_id] = node
+        self.graph.add_node(node.id, node=node)
+        self._nodes[node.id] = node
         return node
 
     def nodes(self) -> list[Node]:
         return list(self._nodes.values())
 
     def remove(self, node_id: str) -> None:
-        """The node and every edge in or out of it (KeyError when it is not in the map)."""
-        out, into, edges = self._out.pop(node_id), self._in.pop(node_id), self._edges
-        for dest, by_protocol in out.items():
-            for protocol in by_protocol:
-                del edges[(node_id, dest, protocol)]
-            if dest != node_id:
-                del self._in[dest][node_id]
-        for source, by_protocol in into.items():
-            if source == node_id:
-                continue
-            for protocol in by_protocol:
-                del edges[(source, node_id, protocol)]
-            del self._out[source][node_id]
-        self._nodes.pop(node_id, None)
+        graph = self.graph
+        for ends in [*graph.in_edges(node_id, keys=True), *graph.out_edges(node_id, keys=True)]:
+            self._edges.pop(ends, None)
+        graph.remove_node(node_id)
+        del self._nodes[node_id]
 
     def edge(self, source: str, dest: str, protocol: str) -> Edge | None:
         return self._edges.get((source, dest, protocol))
 
     def add_edge(self, edge: Edge) -> Edge:
-        source, dest = edge.source, edge.dest
-        out = self._out.get(source)
-        if out is None:
-            out = self._out[source] = {}
-            self._in[source] = {}
-        into = self._in.get(dest)
-        if into is None:
-            into = self._in[dest] = {}
-            self._out[dest] = {}
-        by_protocol = out.get(dest)
-        if by_protocol is None:
-            by_protocol = out[dest] = into[source] = {}
-        by_protocol[edge.protocol] = edge
-        self._edges[(source, dest, edge.protocol)] = edge
+        self.graph.add_edge(edge.source, edge.dest, key=edge.protocol, edge=edge)
+        self._edges[(edge.source, edge.dest, edge.protocol)] = edge
         return edge
 
     def remove_edge(self, edge: Edge) -> None:
-        source, dest = edge.source, edge.dest
-        del self._edges[(source, dest, edge.protocol)]
-        by_protocol = self._out[source][dest]
-        del by_protocol[edge.protocol]
-        if not by_protocol:
-            del self._out[source][dest]
-            del self._in[dest][source]
+        self.graph.remove_edge(edge.source, edge.dest, key=edge.protocol)
+        del self._edges[(edge.source, edge.dest, edge.protocol)]
 
     def edges(self) -> list[Edge]:
         return list(self._edges.values())
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [e for by_protocol in self._out[node_id].values() for e in by_protocol.values()]
+        return [d["edge"] for _, _, d in self.graph.out_edges(node_id, data=True)]
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return [e for by_protocol in self._in[node_id].values() for e in by_protocol.values()]
-
-    def has_out_edges(self, node_id: str) -> bool:
-        return bool(self._out[node_id])
+        return [d["edge"] for _, _, d in self.graph.in_edges(node_id, data=True)]
 
     def iter_edges(self) -> Iterator[Edge]:
         return iter(list(self._edges.values()))

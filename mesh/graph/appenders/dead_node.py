@@ -21,7 +21,7 @@ def _verdict(tmap: TrafficMap, node: Node, ctx: AppenderContext) -> str:
         return "keep"
     if node.node_type == "service":
         keep = (
-            tmap.has_out_edges(node.id)
+            tmap.graph.out_degree(node.id) > 0
             or node.flags.get("isServiceEntry")
             or node.is_egress_cluster
         )
