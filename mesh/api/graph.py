@@ -16,7 +16,7 @@ from kiali_site.access import visible_namespaces
 from kiali_site.context import MeshRequest
 from kiali_site.errors import api_error
 from mesh.graph.appenders.response_time import response_times
-from mesh.graph.coalesce import InFlight, same_graph_key
+from mesh.graph.coalesce import InFlight, across_processes, same_graph_key
 from mesh.graph.engine import GraphDocument, GraphRequest, graph_document, prometheus_query
 from mesh.graph.objects import ClusterObjects
 from mesh.graph.options import GraphOptions, NodeSpec, OptionsError, parse_options
@@ -128,12 +128,22 @@ def _respond(request: MeshRequest, node: NodeSpec | None) -> HttpResponse:
         return api_error(str(exc), 403)
     client = prometheus_for(request, "graph")
     try:
+        key = same_graph_key(opts, graph_request.accessible)
+        wait = float(request.mesh.config.kiali_internal.deadlines.graph)
+        fresh = 0.0 if opts.historical else SHARED_FOR
         document = SAME_GRAPHS.run(
-            same_graph_key(opts, graph_request.accessible),
-            lambda: graph_document(graph_request, prometheus_query(client, opts.query_time)),
+            key,
+            lambda: across_processes(
+                key,
+                lambda: graph_document(graph_request, prometheus_query(client, opts.query_time)),
+                lambda built: built.body,
+                GraphDocument.of_body,
+                wait=wait,
+                fresh=fresh,
+            ),
             GraphDocument.shared,
-            wait=float(request.mesh.config.kiali_internal.deadlines.graph),
-            fresh=0.0 if opts.historical else SHARED_FOR,
+            wait=wait,
+            fresh=fresh,
         )
     except PrometheusError as exc:
         return api_error(f"metrics unavailable: {exc}", 503)

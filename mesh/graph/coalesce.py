@@ -11,14 +11,18 @@ seconds, far less than a scrape interval, so the data would be the same) is answ
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from django.core.cache import cache
+
 from mesh.graph.options import GraphOptions
 
 T = TypeVar("T")
+POLL = 0.05  # seconds between looks for a graph another server process is building
 
 
 def same_graph_key(opts: GraphOptions, accessible: frozenset[tuple[str, str]]) -> Hashable:
@@ -41,9 +45,12 @@ class InFlight(Generic[T]):
         self._recent: dict[Hashable, tuple[float, T]] = {}  # key -> (expires, a shared copy)
 
     def clear(self) -> None:
-        """Forget the results kept for `fresh` (builds in flight finish as they would)."""
+        """Forget the results kept for `fresh`, here and, for this process, in the shared
+        cache (builds in flight finish as they would)."""
+        global _epoch
         with self._lock:
             self._recent.clear()
+            _epoch += 1
 
     def run(
         self,
@@ -89,3 +96,60 @@ class InFlight(Generic[T]):
             with self._lock:
                 self._builds.pop(key, None)
             current.done.set()
+
+
+def _canonical(value: object) -> object:
+    """A form of a graph key that is the same in every server process: sets sorted,
+    dataclasses as their fields (a frozenset's order depends on the process's hash seed)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()), key=repr)
+    return value
+
+
+_epoch = 0  # bumped by InFlight.clear(): results shared before it are not read again
+
+
+def key_digest(key: Hashable) -> str:
+    return hashlib.sha256(repr((_epoch, _canonical(key))).encode()).hexdigest()
+
+
+def across_processes(
+    key: Hashable,
+    build: Callable[[], T],
+    body_of: Callable[[T], bytes],
+    from_body: Callable[[bytes], T],
+    wait: float,
+    fresh: float,
+) -> T:
+    """`build()`, unless another server process is building the same graph or built it
+    less than `fresh` seconds ago: then its bytes, through the shared cache (Redis in a
+    deployment; with a per-process cache this only ever builds). A process waits at most
+    `wait` seconds for another's build, then builds its own."""
+    digest = key_digest(key)
+    built_key, building_key = f"graph-built:{digest}", f"graph-building:{digest}"
+    found = cache.get(built_key)
+    if found is not None:
+        return from_body(found)
+    if cache.add(building_key, 1, timeout=max(1, int(wait) + 1)):
+        try:
+            result = build()
+            if fresh > 0:
+                cache.set(built_key, body_of(result), timeout=max(1, round(fresh)))
+            return result
+        finally:
+            cache.delete(building_key)
+    ends = time.monotonic() + wait
+    while time.monotonic() < ends:
+        time.sleep(POLL)
+        found = cache.get(built_key)
+        if found is not None:
+            return from_body(found)
+        if cache.get(building_key) is None:  # the builder failed or finished without sharing
+            break
+    return build()

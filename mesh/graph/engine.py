@@ -265,9 +265,14 @@ class GraphDocument:
     def shared(self) -> GraphDocument:
         """The same answer for another request made at the same time (mesh.graph.coalesce):
         the bytes only; the objects stay this document's to release."""
+        return GraphDocument.of_body(self.body)
+
+    @staticmethod
+    def of_body(body: bytes) -> GraphDocument:
+        """An answer of bytes alone (built by another request or server process)."""
         hold = Hold()
         hold.release()
-        copy = GraphDocument(self.body, TrafficMap(), {}, hold)
+        copy = GraphDocument(body, TrafficMap(), {}, hold)
         copy.traffic_map = None
         return copy
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from mesh.graph.coalesce import InFlight, same_graph_key
+from mesh.graph.coalesce import InFlight, across_processes, key_digest, same_graph_key
 from mesh.graph.options import parse_options
 
 
@@ -72,3 +72,37 @@ def test_a_graph_finished_a_moment_ago_answers_and_then_expires() -> None:
     time.sleep(0.35)
     assert flight.run("k", lambda: "third", lambda r: f"shared {r}", 5, fresh=0.3) == "third"
     assert flight.run("other", lambda: "x", str, 5) == "x"  # no fresh: nothing kept
+
+
+def test_a_graph_built_by_another_process_is_read_from_the_shared_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    key = ("opts", frozenset({("east", "bookinfo"), ("west", "sample")}))
+    same_elsewhere = ("opts", frozenset({("west", "sample"), ("east", "bookinfo")}))
+    built = across_processes(key, lambda: "doc", str.encode, bytes.decode, wait=1, fresh=2)
+    assert built == "doc"
+    again = across_processes(
+        same_elsewhere, lambda: "rebuilt", str.encode, lambda b: f"shared {b.decode()}", 1, 2
+    )
+    assert again == "shared doc"
+    InFlight().clear()  # a new epoch: nothing shared before it is read
+    assert across_processes(key, lambda: "new", str.encode, bytes.decode, 1, 2) == "new"
+    cache.clear()
+
+
+def test_a_process_waits_for_another_process_building_the_same_graph() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    key = ("opts", "waited")
+    digest = key_digest(key)
+    cache.add(f"graph-building:{digest}", 1, timeout=5)
+
+    def other_process_finishes() -> None:
+        time.sleep(0.3)
+        cache.set(f"graph-built:{digest}", b"theirs", timeout=2)
+
+    threading.Thread(target=other_process_finishes).start()
+    assert across_processes(key, lambda: "mine", str.encode, bytes.decode, 3, 2) == "theirs"
+    cache.clear()
