@@ -41,6 +41,15 @@ class InventoryData:
         return self.scope.unreachable
 
     @property
+    def health_problems(self) -> list[tuple[str, str]]:
+        """(clusters, reason) per distinct reason health is missing: one Prometheus down is
+        one line for all clusters, not one each."""
+        by_reason: dict[str, list[str]] = defaultdict(list)
+        for cluster, reason in sorted(self.health.errors.items()):
+            by_reason[reason].append(cluster)
+        return [(", ".join(clusters), reason) for reason, clusters in by_reason.items()]
+
+    @property
     def health_errors(self) -> dict[str, str]:
         return self.health.errors
 
