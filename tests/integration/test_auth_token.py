@@ -57,7 +57,9 @@ def test_bob_sees_bookinfo_and_ecommerce_on_east_only(token_console, client, eas
 
 
 def test_login_rotates_the_session_id(token_console, client, east_cluster):
-    client.get("/login/")
+    login_page = client.get("/login/").content.decode()
+    assert 'id="login"' in login_page
+    assert "pf-v5-c-nav" not in login_page  # no navigation before logging in
     client.session.save()
     before = client.session.session_key
     log_in(client, east_cluster.tokens["bob"])
