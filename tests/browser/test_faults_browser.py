@@ -1,7 +1,7 @@
 """The graph and Namespaces pages in Chromium while Prometheus, then west's API server, hang.
 
 Screenshots: graph-prometheus-frozen, namespaces-prometheus-frozen, namespaces-west-frozen,
-graph-west-frozen (test-output/screenshots).
+graph-west-frozen, app-west-frozen (test-output/screenshots).
 """
 
 from __future__ import annotations
@@ -102,5 +102,9 @@ def test_while_west_hangs_it_stays_listed_as_unreachable(
         assert page.locator('#outages [data-dependency="cluster west"]').count() == 1
         assert "west (unreachable)" in page.locator("#scope-cluster").inner_text()
         screenshot(page, "graph-west-frozen")
+
+        page.goto(f"{live_server.url}/applications/west/sample/helloworld/")
+        assert "Cluster west is unreachable since" in page.locator("#unavailable").inner_text()
+        screenshot(page, "app-west-frozen")
 
     wait_for(lambda: api_server_answers(west_cluster), "west's API server after SIGCONT")
