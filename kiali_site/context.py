@@ -38,17 +38,31 @@ EXEMPT_PREFIXES = (
     "/api/authenticate",
 )
 
-# Kiali's navigation order; an item shows once its page exists (its URL name resolves).
-NAVIGATION = [
+# Kiali's navigation order and separators (SH-01); an item shows once its page exists (its
+# URL name resolves). None is a separator.
+NAVIGATION: list[tuple[str, str] | None] = [
     ("Overview", "overview"),
     ("Traffic Graph", "graph"),
+    None,
     ("Mesh", "mesh"),
     ("Namespaces", "namespaces"),
     ("Applications", "applications"),
-    ("Workloads", "workloads"),
     ("Services", "services"),
+    ("Workloads", "workloads"),
+    None,
     ("Istio Config", "istio_config"),
 ]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str = ""
+    url: str = ""
+    external: bool = False  # opens another console in a new tab
+
+    @property
+    def separator(self) -> bool:
+        return not self.label
 
 
 class SessionEnded(Exception):
@@ -234,13 +248,24 @@ class MeshContextMiddleware:
             log.warning("home cluster check failed: %s", exc)
 
 
-def navigation() -> list[tuple[str, str]]:
-    items = []
-    for label, name in NAVIGATION:
+def navigation() -> list[NavItem]:
+    """The left navigation: pages that exist, separators between groups (never two in a row
+    or one at the end), and Distributed Tracing when a tracing UI is configured."""
+    items: list[NavItem] = []
+    for entry in NAVIGATION:
+        if entry is None:
+            if items and not items[-1].separator:
+                items.append(NavItem())
+            continue
         try:
-            items.append((label, reverse(name)))
+            items.append(NavItem(entry[0], reverse(entry[1])))
         except NoReverseMatch:
             continue
+    tracing = settings.KIALI.external_services.tracing
+    if tracing.enabled and tracing.external_url:
+        items.append(NavItem("Distributed Tracing", tracing.external_url, external=True))
+    while items and items[-1].separator:
+        items.pop()
     return items
 
 

@@ -14,6 +14,8 @@ from kiali_site.access import cluster_for, namespace_for, viewer_in
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import page_scope
+from kiali_site.scope_memory import CLUSTER, NAMESPACES, scoped_page
+from kiali_site.sorting import sort_links
 from mesh.clusters.access import KubeconfigError
 from mesh.kube.errors import KubeError
 from mesh.viewer import Viewer
@@ -69,6 +71,7 @@ def _sort_key(sort: str) -> Callable[[ConfigRow], tuple[object, ...]]:
 
 
 @require_GET
+@scoped_page(NAMESPACES, CLUSTER)
 def istio_config_list(request: MeshRequest) -> HttpResponse:
     scope = page_scope(request)
     kind = request.GET.get("kind", "")
@@ -110,11 +113,12 @@ def istio_config_list(request: MeshRequest) -> HttpResponse:
         "rows": rows,
         "problems": problems,
         "ages": ages,
-        "kinds": LISTED_KINDS,
-        "statuses": STATUSES,
+        "kind_choices": [(kind, kind) for kind in LISTED_KINDS],
+        "status_choices": [(status, status) for status in STATUSES],
         "filters": {"kind": kind, "name": name, "validation": status},
         "sort": sort,
         "descending": descending,
+        "sort_links": sort_links(request.GET, SORTS, "kind", order_param="dir"),
         "multi_cluster": request.mesh.registry.is_multi_cluster,
         "counts": {s: sum(r.status == s for r in rows) for s in STATUSES},
     }

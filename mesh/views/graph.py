@@ -23,6 +23,7 @@ from kiali_site.config import GraphUiDefaults
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
 from kiali_site.scope import PageScope, page_scope
+from kiali_site.scope_memory import KEYS, scoped_page
 from mesh.api.graph import graph_owner, graph_request_for
 from mesh.graph.appenders.response_time import response_times
 from mesh.graph.engine import build_graph, prometheus_query
@@ -165,6 +166,7 @@ def _full_graph_url(request: MeshRequest, focus: NodeFocus | None) -> str:
 
 
 @require_GET
+@scoped_page(*KEYS)
 def graph_page(request: MeshRequest) -> HttpResponse:
     return _render(request, None)
 

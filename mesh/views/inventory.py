@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from kiali_site.access import cluster_for, namespace_for
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
+from kiali_site.scope_memory import CLUSTER, NAMESPACES, scoped_page
+from kiali_site.sorting import sort_links
 from mesh.health.model import LABELS
 from mesh.inventory.listing import (
     entity_rows,
@@ -29,21 +31,6 @@ LIST_PAGES = {
     "workload": ("Workloads", "workloads"),
     "service": ("Services", "services"),
 }
-
-
-def _sort_links(request: MeshRequest, columns: list[str]) -> dict[str, str]:
-    """Per sortable column, the query string that sorts by it (toggling the order)."""
-    current = request.GET.get("sort", "name")
-    descending = request.GET.get("order") == "desc"
-    links = {}
-    for column in columns:
-        query: QueryDict = request.GET.copy()
-        query["sort"] = column
-        query["order"] = (
-            "asc" if column == current and descending else ("desc" if column == current else "asc")
-        )
-        links[column] = "?" + query.urlencode()
-    return links
 
 
 PAGE_SIZE = 50
@@ -100,6 +87,7 @@ def overview_page(request: MeshRequest) -> HttpResponse:
 
 
 @require_GET
+@scoped_page(NAMESPACES, CLUSTER)
 def namespaces_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     filters = list_filters(request)
@@ -118,7 +106,7 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
             for row in page.object_list
         ],
         "filters": filters,
-        "sort_links": _sort_links(request, ["name", "cluster", "health"]),
+        "sort_links": sort_links(request.GET, ["name", "cluster", "health"], "name"),
         "validation": validation,
     }
     return render_page(request, "inventory/namespaces.html", context)
@@ -160,21 +148,24 @@ def _list_page(request: MeshRequest, kind: str) -> HttpResponse:
         "rows": rows,
         "page": paged(request, rows),
         "filters": filters,
-        "sort_links": _sort_links(request, columns),
+        "sort_links": sort_links(request.GET, columns, "name"),
     }
     return render_page(request, "inventory/list.html", context)
 
 
 @require_GET
+@scoped_page(NAMESPACES, CLUSTER)
 def applications_page(request: MeshRequest) -> HttpResponse:
     return _list_page(request, "app")
 
 
 @require_GET
+@scoped_page(NAMESPACES, CLUSTER)
 def workloads_page(request: MeshRequest) -> HttpResponse:
     return _list_page(request, "workload")
 
 
 @require_GET
+@scoped_page(NAMESPACES, CLUSTER)
 def services_page(request: MeshRequest) -> HttpResponse:
     return _list_page(request, "service")

@@ -862,6 +862,8 @@
   // ---- toolbar -------------------------------------------------------------------------
   function syncUrl() {
     const params = new URLSearchParams(new FormData(form));
+    // one namespaces parameter, comma-separated, as the server writes it
+    params.set("namespaces", params.getAll("namespaces").filter(Boolean).join(","));
     history.replaceState(history.state, "", "?" + params.toString());
   }
 

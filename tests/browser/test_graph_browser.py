@@ -357,7 +357,7 @@ def test_the_tour_walks_the_page_part_by_part(page, live_server, graph_console):
     tour = page.locator("#graph-tour")
     assert tour.is_visible()
     assert page.evaluate(TOUR) == "Namespaces"
-    assert page.evaluate(OUTLINED) == ["scope-namespaces"]
+    assert page.evaluate(OUTLINED) == ["namespace-select"]
     assert page.locator("#graph-tour-count").inner_text() == "1 of 10"
     assert page.locator("#graph-tour-back").is_disabled()
     page.click("#graph-tour-next")

@@ -14,8 +14,11 @@ pytestmark = [
 
 
 def test_the_mesh_page_shows_both_clusters_in_a_browser(
-    page, live_server, demo_mesh, east_cluster, prometheus_server, console_on
+    page, live_server, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on
 ):
+    from mesh.sim.demo import publish_remote_cluster
+
+    publish_remote_cluster(east_cluster, west_cluster)  # not left to an earlier test
     console_on(
         east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
     )
@@ -36,8 +39,8 @@ def test_the_mesh_page_shows_both_clusters_in_a_browser(
         "Mesh",
         "Namespaces",
         "Applications",
-        "Workloads",
         "Services",
+        "Workloads",
         "Istio Config",
     ]
     assert "Mesh" in nav and nav == [item for item in order if item in nav]

@@ -107,7 +107,7 @@ def test_the_traffic_tab_lists_ecommerce_ui_calling_product_catalog(client, demo
     html = html_of(client.get(CATALOG, {"tab": "traffic"}))
     inbound = html.split('id="traffic-inbound"', 1)[1].split('id="traffic-outbound"', 1)[0]
     row = re.search(
-        r'<tr data-peer="ecommerce-ui"[^>]*data-protocol="http">.*?</tr>', inbound, re.S
+        r'<tr data-peer="ecommerce-ui"[^>]*data-protocol="http"[^>]*>.*?</tr>', inbound, re.S
     )
     assert row, inbound
     rate = re.search(r'data-rate="([0-9.eE+-]+)"', row.group(0))

@@ -85,6 +85,8 @@ def graph_config(response) -> dict:  # type: ignore[type-arg]
 
 
 def selected(html: str, name: str) -> list[str]:
+    if name == "namespaces":  # the namespace menu's checkboxes
+        return re.findall(r'name="namespaces" value="([^"]*)" checked', html)
     select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S)
     assert select, name
     return re.findall(r'<option value="([^"]*)" selected>', select.group(1))
