@@ -176,19 +176,37 @@ def _apply_ignores(
 
 @dataclass(frozen=True)
 class NamespaceSummary:
-    objects: int
-    errors: int
-    warnings: int
+    objects: int  # records listed with the namespace's Istio config
+    errors: int  # ... of which carry at least one error
+    warnings: int  # ... of which carry warnings and no error
+
+
+def listed_with_config(record: ObjectValidation) -> bool:
+    """Whether a record belongs in a namespace's Istio config: every Istio and Gateway API
+    object, and a Service only when a check found something (KIA06xx, KIA07xx), so that a
+    namespace's error is never one no list shows. Workloads are left out, as Kiali does."""
+    if record.kind == "Workload":
+        return False
+    return record.kind != "Service" or bool(record.checks)
+
+
+def severity_of(record: ObjectValidation) -> str:
+    """error, warning or valid: the worst of the record's checks."""
+    severities = {c.severity for c in record.checks}
+    return "error" if "error" in severities else "warning" if "warning" in severities else "valid"
 
 
 def summarize(records: Iterable[ObjectValidation]) -> dict[tuple[str, str], NamespaceSummary]:
-    """Counts per (cluster, namespace); workload records are left out, as Kiali does."""
+    """Per (cluster, namespace), the objects its Istio config list shows and how many of them
+    are in error or in warning: counted per object, like the list's filter, so that a count
+    and the list it links to agree."""
     counts: dict[tuple[str, str], list[int]] = {}
     for record in records:
-        if record.kind == "Workload":
+        if not listed_with_config(record):
             continue
         row = counts.setdefault((record.cluster, record.namespace), [0, 0, 0])
         row[0] += 1
-        row[1] += sum(c.severity == "error" for c in record.checks)
-        row[2] += sum(c.severity == "warning" for c in record.checks)
+        severity = severity_of(record)
+        row[1] += severity == "error"
+        row[2] += severity == "warning"
     return {k: NamespaceSummary(*v) for k, v in counts.items()}

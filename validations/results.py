@@ -196,3 +196,17 @@ def config_counts(clusters: list[str]) -> ConfigOverview:
 
         validate_clusters.delay()
     return ConfigOverview(counts, pending, failed, problems)
+
+
+def service_statuses(clusters: list[str]) -> dict[tuple[str, str, str], str]:
+    """(cluster, namespace, name) -> error, warning or valid for each validated Service,
+    from the cache only (a cluster not validated yet has no entry; config_counts queues it)."""
+    from validations.engine import severity_of
+
+    statuses: dict[tuple[str, str, str], str] = {}
+    for cluster in clusters:
+        found = cached(cluster)
+        for record in found.records if found is not None else []:
+            if record.kind == "Service":
+                statuses[(cluster, record.namespace, record.name)] = severity_of(record)
+    return statuses

@@ -19,6 +19,7 @@ from kiali_site.sorting import sort_links
 from mesh.clusters.access import KubeconfigError
 from mesh.kube.errors import KubeError
 from mesh.viewer import Viewer
+from validations.engine import listed_with_config, severity_of
 from validations.live import validate_cluster
 from validations.model import GATEWAY_API_KINDS, ISTIO_KINDS, Check, ObjectValidation
 from validations.offline import engine_kind
@@ -26,18 +27,11 @@ from validations.references import Ref, referenced_by, references_of
 from validations.results import results_for, store
 from validations.yamlpaths import pathed_yaml
 
-LISTED_KINDS = (*ISTIO_KINDS, *GATEWAY_API_KINDS)
+CONFIG_KINDS = (*ISTIO_KINDS, *GATEWAY_API_KINDS)
+# Services are listed too when a check found something on them (engine.listed_with_config).
+LISTED_KINDS = (*CONFIG_KINDS, "Service")
 STATUSES = ("valid", "warning", "error")
 SORTS = ("kind", "name", "namespace", "cluster", "validation")
-
-
-def status_of(record: ObjectValidation) -> str:
-    severities = {c.severity for c in record.checks}
-    if "error" in severities:
-        return "error"
-    if "warning" in severities:
-        return "warning"
-    return "valid"
 
 
 @dataclass(frozen=True)
@@ -51,7 +45,7 @@ class ConfigRow:
     def of(cls, record: ObjectValidation) -> ConfigRow:
         return cls(
             record,
-            status_of(record),
+            severity_of(record),
             sum(c.severity == "error" for c in record.checks),
             sum(c.severity == "warning" for c in record.checks),
         )
@@ -97,7 +91,7 @@ def istio_config_list(request: MeshRequest) -> HttpResponse:
         ages[cluster] = results.age_seconds
         problems += [f"{cluster}: {problem}" for problem in results.problems]
         for record in results.records:
-            if record.kind not in LISTED_KINDS or (cluster, record.namespace) not in chosen:
+            if not listed_with_config(record) or (cluster, record.namespace) not in chosen:
                 continue
             if kind and record.kind != kind:
                 continue
@@ -144,7 +138,7 @@ class RefLink:
 def _link(cluster: str, ref: Ref) -> RefLink:
     kind, namespace, name = ref
     url = ""
-    if kind in LISTED_KINDS:
+    if kind in CONFIG_KINDS:
         url = reverse("istio_config_detail", args=[cluster, namespace, kind, name])
     else:
         route = {"Service": "service_detail", "Workload": "workload_detail"}.get(kind)
@@ -203,7 +197,7 @@ def istio_config_detail(
     request: MeshRequest, cluster: str, namespace: str, kind: str, name: str
 ) -> HttpResponse:
     namespace_for(request, cluster, namespace)
-    if kind not in LISTED_KINDS:
+    if kind not in CONFIG_KINDS:
         raise Http404(f"{kind} is not an Istio configuration kind.")
     cluster_for(request, cluster)
     registry, config = request.mesh.registry, request.mesh.config

@@ -31,6 +31,7 @@ class ListFilters:
     name: str = ""
     health: str = ""  # a status value, "" for any
     label: str = ""  # "key" or "key=value"
+    plane: str = ""  # namespaces only: "control-plane", "data-plane" or "" for both
     sort: str = "name"
     descending: bool = False
 
@@ -222,6 +223,10 @@ def namespace_rows(
     ]
 
 
+def _plane(row: NamespaceRow) -> str:
+    return "control-plane" if row.namespace.is_control_plane else "data-plane"
+
+
 def filter_namespace_rows(rows: Sequence[NamespaceRow], filters: ListFilters) -> list[NamespaceRow]:
     needle = filters.name.strip().lower()
     kept = [
@@ -230,6 +235,7 @@ def filter_namespace_rows(rows: Sequence[NamespaceRow], filters: ListFilters) ->
         if (not needle or needle in r.namespace.name.lower())
         and (not filters.health or r.status == filters.health)
         and _label_matches(r.namespace.labels, filters.label)
+        and (not filters.plane or filters.plane == _plane(r))
     ]
 
     def key(r: NamespaceRow) -> tuple[object, ...]:

@@ -61,7 +61,17 @@ def overview(
         planes += [cp for cp in snapshot.control_planes if cp.namespace in names]
         for ns in names:
             inventory = snapshot.namespaces.get(ns)
-            if inventory is None or inventory.namespace.is_control_plane:
+            if inventory is None:
+                continue
+            # Every application is counted, as the Applications list it links to shows them
+            # all; namespaces are counted as data planes only outside control planes.
+            for app in inventory.apps:
+                entry = health.app(cluster, ns, app.name)
+                app_status = entry.status.status if entry else NA
+                apps.counts[app_status] += 1
+                if app_status in (FAILURE, DEGRADED):
+                    apps.unhealthy.append((cluster, f"{ns}/{app.name}", app_status))
+            if inventory.namespace.is_control_plane:
                 continue
             rollup = health.namespace(cluster, ns)
             status = rollup.worst if rollup else NA
@@ -72,12 +82,6 @@ def overview(
                 ambient += 1
             elif inventory.namespace.mode == "Sidecar":
                 sidecar += 1
-            for app in inventory.apps:
-                entry = health.app(cluster, ns, app.name)
-                app_status = entry.status.status if entry else NA
-                apps.counts[app_status] += 1
-                if app_status in (FAILURE, DEGRADED):
-                    apps.unhealthy.append((cluster, f"{ns}/{app.name}", app_status))
     return Overview(
         clusters=sorted(clusters),
         cluster_errors=dict(cluster_errors),

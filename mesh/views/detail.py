@@ -154,6 +154,15 @@ def _overview(
         context["workloads"] = service_workloads(inventory, entity)
         apps = {w.app for w in context["workloads"] if w.app}
         context["apps"] = [a for n in sorted(apps) if (a := inventory.app(n))]
+        # The Service's own findings (port names and protocols, KIA06xx/KIA07xx: SV-04)
+        context["own_checks"] = next(
+            (
+                r.checks
+                for r in records or []
+                if r.kind == "Service" and r.namespace == entity.namespace and r.name == entity.name
+            ),
+            [],
+        )
     return context
 
 

@@ -23,8 +23,14 @@ from mesh.inventory.listing import (
     namespace_rows,
 )
 from mesh.inventory.summary import overview
-from mesh.views.inventory_data import HEALTH_VALUES, InventoryData, list_filters, load_inventory
-from validations.results import ConfigCounts, ConfigOverview, config_counts
+from mesh.views.inventory_data import (
+    HEALTH_VALUES,
+    PLANES,
+    InventoryData,
+    list_filters,
+    load_inventory,
+)
+from validations.results import ConfigCounts, ConfigOverview, config_counts, service_statuses
 
 LIST_PAGES = {
     "app": ("Applications", "applications"),
@@ -71,7 +77,18 @@ def _config_note(validation: ConfigOverview, cluster: str) -> str:
 @require_GET
 def overview_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
-    summary = overview(data.scope.clusters, data.snapshots, data.visible, data.health, data.errors)
+    # Every cluster the Mesh page lists, admin-added ones included, so the two agree.
+    registry = request.mesh.registry
+    problems = dict(data.errors)
+    for info in registry.clusters:
+        if info.name in problems:
+            continue
+        if not info.accessible:
+            problems[info.name] = "this console holds no credential for it"
+        elif not info.reachable:
+            problems[info.name] = "not reachable"
+    clusters = [info.name for info in registry.clusters]
+    summary = overview(clusters, data.snapshots, data.visible, data.health, problems)
     validation = config_counts(list(data.visible))
     visible = {(c, ns) for c, names in data.visible.items() for ns in names}
     shown = [v for k, v in validation.counts.items() if k in visible]
@@ -106,6 +123,7 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
             for row in page.object_list
         ],
         "filters": filters,
+        "plane_choices": PLANES,
         "sort_links": sort_links(request.GET, ["name", "cluster", "health"], "name"),
         "validation": validation,
     }
@@ -141,12 +159,17 @@ def _list_page(request: MeshRequest, kind: str) -> HttpResponse:
     columns = ["health", "name", "namespace", "cluster", "details"]
     if kind == "workload":
         columns.append("type")
+    page = paged(request, rows)
+    configs: dict[tuple[str, str, str], str] = {}
+    if kind == "service":  # the Configuration column (SV-01): each Service's own findings
+        configs = service_statuses(list(data.visible))
     context = _common(request, data) | {
         "kind": kind,
         "title": title,
         "url_name": url_name,
         "rows": rows,
-        "page": paged(request, rows),
+        "page": page,
+        "page_rows": [(r, configs.get((r.cluster, r.namespace, r.name), "")) for r in page],
         "filters": filters,
         "sort_links": sort_links(request.GET, columns, "name"),
     }

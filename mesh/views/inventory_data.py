@@ -25,6 +25,7 @@ from mesh.viewer import Viewer
 from mesh.views.common import prometheus_for
 
 HEALTH_VALUES = ("Failure", "Degraded", "Not Ready", "Healthy", "NA")
+PLANES = (("control-plane", "Control plane"), ("data-plane", "Data plane"))
 
 
 @dataclass
@@ -109,6 +110,7 @@ def list_filters(request: MeshRequest, default_sort: str = "name") -> ListFilter
         name=request.GET.get("name", "")[:200],
         health=health if health in HEALTH_VALUES else "",
         label=request.GET.get("label", "")[:200],
+        plane=plane if (plane := request.GET.get("type", "")) in dict(PLANES) else "",
         sort=request.GET.get("sort", default_sort),
         descending=request.GET.get("order") == "desc",
     )

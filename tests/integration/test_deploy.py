@@ -237,12 +237,18 @@ def test_the_console_works_with_exactly_the_accounts_rights(
     wait_for_samples(prometheus_server.url, "sum(rate(istio_requests_total[60s])) > 0")
     caplog.set_level(logging.INFO, logger="mesh.kube.access")
 
-    pages = ["/overview/", "/mesh/", "/namespaces/", "/namespaces/bookinfo/?clusterName=east"]
+    # Lists name their namespaces (none: all of them), or the choice last made would apply.
+    pages = [
+        "/overview/",
+        "/mesh/",
+        "/namespaces/?namespaces=",
+        "/namespaces/bookinfo/?clusterName=east",
+    ]
     pages += [
-        "/applications/",
-        "/workloads/",
-        "/services/",
-        "/istio/",
+        "/applications/?namespaces=",
+        "/workloads/?namespaces=",
+        "/services/?namespaces=",
+        "/istio/?namespaces=",
         "/graph/?namespaces=bookinfo",
     ]
     pages += [
@@ -253,7 +259,7 @@ def test_the_console_works_with_exactly_the_accounts_rights(
         "/api/namespaces/graph?namespaces=bookinfo,ecommerce&graphType=versionedApp&duration=60s",
         "/api/clusters/health?namespaces=bookinfo&clusterName=east&type=app",
         "/api/namespaces",
-        "/workloads/?clusterName=west",
+        "/workloads/?namespaces=&clusterName=west",
         "/workloads/west/sample/sleep/",
         "/api/namespaces/graph?namespaces=sample&graphType=workload&duration=60s",
     ]
@@ -270,9 +276,13 @@ def test_the_console_works_with_exactly_the_accounts_rights(
     mesh_page = answers["/mesh/"].content.decode()
     assert "istiod" in mesh_page and 'data-cluster="west"' in mesh_page
     assert (
-        "/workloads/west/sample/sleep/" in answers["/workloads/?clusterName=west"].content.decode()
+        "/workloads/west/sample/sleep/"
+        in answers["/workloads/?namespaces=&clusterName=west"].content.decode()
     )
-    assert "/applications/east/bookinfo/productpage/" in answers["/applications/"].content.decode()
+    assert (
+        "/applications/east/bookinfo/productpage/"
+        in answers["/applications/?namespaces="].content.decode()
+    )
     graph = next(a for p, a in answers.items() if p.startswith("/api/namespaces/graph")).json()
     assert len(graph["elements"]["nodes"]) > 5
     refused = [r.getMessage() for r in caplog.records if "answered 403" in r.getMessage()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.unit.validation_builders import base, checks_of, codes_of, obj, run
-from validations.engine import summarize, validate
+from validations.engine import listed_with_config, severity_of, summarize, validate
 from validations.model import ValidationSettings
 from validations.offline import context_from_objects, to_json
 
@@ -103,10 +103,12 @@ def test_kinds_without_checks_produce_no_records():
     assert not [k for k in results if k[0] in ("EnvoyFilter", "WorkloadEntry")]
 
 
-def test_summaries_count_per_namespace_without_workloads():
+def test_summaries_count_the_objects_the_config_list_shows():
     records = validate(context_from_objects([*base(), vs()]).context)
     summary = summarize(records)[("default", "bookinfo")]
-    assert summary.errors == 0 and summary.warnings == 2
-    assert summary.objects == len(
-        [r for r in records if r.namespace == "bookinfo" and r.kind != "Workload"]
-    )
+    listed = [r for r in records if r.namespace == "bookinfo" and listed_with_config(r)]
+    assert summary.objects == len(listed)
+    assert summary.errors == sum(severity_of(r) == "error" for r in listed)
+    assert summary.warnings == sum(severity_of(r) == "warning" for r in listed)
+    assert summary.warnings >= 1
+    assert not [r for r in listed if r.kind == "Workload" or (r.kind == "Service" and not r.checks)]
