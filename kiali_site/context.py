@@ -275,6 +275,20 @@ def outages_for(mesh: MeshContext) -> list[Outage]:
     return [o for o in current_outages() if not o.cluster or mesh.reaches(o.cluster)]
 
 
+def masthead_istio_status(request: HttpRequest) -> object:
+    """SH-07's indicator: the control planes the user sees, from the inventory snapshots."""
+    from kiali_site.access import visible_namespaces
+    from mesh.about import istio_status
+    from mesh.inventory.store import cached_snapshot
+
+    mesh: MeshContext = request.mesh  # type: ignore[attr-defined]
+    if mesh.session is None and not mesh.acts_as_console:
+        return None
+    visible, errors = visible_namespaces(request)  # type: ignore[arg-type]
+    names = {cluster: [ns.name for ns in found] for cluster, found in visible.items()}
+    return istio_status(names, cached_snapshot, errors)
+
+
 def console(request: HttpRequest) -> dict[str, object]:
     context: dict[str, object] = {"navigation": navigation(), "kiali": settings.KIALI}
     mesh = getattr(request, "mesh", None)
@@ -282,6 +296,7 @@ def console(request: HttpRequest) -> dict[str, object]:
         from kiali_site.auth.menu import user_menu
 
         context["user_menu"] = lambda: user_menu(request)
+        context["istio_status"] = lambda: masthead_istio_status(request)
         if mesh.session is not None or mesh.acts_as_console:
             context["outages"] = lambda: outages_for(mesh)
     return context

@@ -3,11 +3,13 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from kiali_site.own_metrics_http import metrics
-from mesh.views import mesh, probes
+from mesh.views import about, mesh, probes
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="overview", permanent=False)),
     path("mesh/", mesh.mesh_page, name="mesh"),
+    path("about/", about.about_page, name="about"),
+    path("about/config/", about.config_page, name="about_config"),
     path("", include("mesh.views.urls_inventory")),
     path("", include("mesh.views.urls_graph")),
     path("", include("mesh.views.urls_metrics")),

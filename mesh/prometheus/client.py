@@ -630,6 +630,11 @@ class PrometheusClient:
             pass
         return PrometheusSettings(scrape, retention)
 
+    def version(self) -> str:
+        """Prometheus' own version, from its build information."""
+        data = self._call("/api/v1/status/buildinfo", {}, post=False)
+        return str(data.get("version", "")) if isinstance(data, dict) else ""
+
     def check(self) -> str | None:
         """None when Prometheus answers a trivial query, else the reason it cannot."""
         if not self.config.enabled:

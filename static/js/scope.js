@@ -76,8 +76,9 @@
     syncAll(menu);
   }
 
+  // Every <details> menu of the console closes on a click elsewhere, as a menu does.
   function closeOthers(event) {
-    document.querySelectorAll("details[data-ns-select][open]").forEach((menu) => {
+    document.querySelectorAll("details.console-menu[open]").forEach((menu) => {
       if (!menu.contains(event.target)) menu.open = false;
     });
   }
@@ -89,7 +90,7 @@
   document.addEventListener("click", closeOthers);
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
-    document.querySelectorAll("details[data-ns-select][open]").forEach((menu) => {
+    document.querySelectorAll("details.console-menu[open]").forEach((menu) => {
       menu.open = false;
       menu.querySelector("summary").focus();
     });
