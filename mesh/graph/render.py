@@ -320,7 +320,9 @@ def _box_nodes(
         if len(groups) < 2:
             continue
         for key, members in groups.items():
-            if len(members) < 2:
+            # A cluster is boxed even around one member (graph.md 7.6): with two clusters
+            # on screen, each namespace box sits in its cluster's box.
+            if kind == "namespace" and len(members) < 2:
                 continue
             first = members[0][0]
             box = Node(key, "box", first.cluster, first.namespace if kind == "namespace" else "")

@@ -52,7 +52,7 @@ from mesh.views.graph_options import (
     TRAFFIC,
     GraphView,
 )
-from mesh.views.graph_summary import summarize_edge, summarize_node
+from mesh.views.graph_summary import summarize_edge, summarize_graph, summarize_node
 
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -239,7 +239,8 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
     namespace = request.GET.get("namespace", "")
     element = request.GET.get("element", "")
     kind = request.GET.get("kind", "node")
-    namespace_for(request, cluster, namespace)
+    if kind != "graph":  # the whole graph's summary covers only what graph_request_for allows
+        namespace_for(request, cluster, namespace)
     focus = NodeFocus.from_token(request.GET.get("focus", ""))
     view = _view(request.GET)
     scope = page_scope(request)
@@ -250,7 +251,15 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
         params["clusterName"] = scope.cluster
     if request.GET.get("queryTime"):
         params["queryTime"] = request.GET["queryTime"]  # the graph on screen (parsed, checked)
-    context: dict[str, Any] = {"kind": kind, "error": "", "node": None, "edge": None}
+    if kind == "graph" and not focus and not scope.selected:
+        raise Http404("No namespace is selected.")
+    context: dict[str, Any] = {
+        "kind": kind,
+        "error": "",
+        "node": None,
+        "edge": None,
+        "graph": None,
+    }
     status = 200
     try:
         document = _graph_document(request, params, focus)
@@ -261,7 +270,9 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
     except PrometheusError as exc:
         context["error"], status = f"metrics unavailable: {exc}", 503
     else:
-        if kind == "edge":
+        if kind == "graph":
+            context["graph"] = summarize_graph(document)
+        elif kind == "edge":
             edge = summarize_edge(document, element)
             if edge and (
                 _belongs(edge.source, cluster, namespace)
@@ -279,7 +290,7 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
                 context["node"] = node
                 context["detail_url"] = detail_url(node.node)
                 context["node_graph_url"] = node_graph_url(request.GET, node.node)
-        if context["edge"] is None and context["node"] is None:
+        if context["edge"] is None and context["node"] is None and context["graph"] is None:
             context["error"], status = "This element is not in the graph any more.", 404
     context["duration"] = view.duration
     return render_page(request, "graph/panel.html", context, partial="panel", status=status)

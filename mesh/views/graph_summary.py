@@ -315,3 +315,134 @@ def summarize_edge(document: Data, edge_id: str) -> EdgeSummary | None:
 def rates_error(protocol: str, rates: Mapping[str, Any]) -> float:
     total = _f(rates.get(protocol))
     return _errors(protocol, rates) / total * 100 if total > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class CodeClasses:
+    """One protocol's rate in one direction, split as the panel's bar shows it: successes,
+    redirections, client and server errors, and requests that got no response."""
+
+    protocol: str
+    rate: float
+    classes: list[tuple[str, float]]  # (class, rate), in the bar's order, zero ones left out
+    edges: int
+
+    @property
+    def unit(self) -> str:
+        return UNITS.get(self.protocol, "")
+
+    @property
+    def percent_error(self) -> float:
+        failed = sum(r for c, r in self.classes if c in ERROR_CLASSES)
+        return failed / self.rate * 100 if self.rate > 0 else 0.0
+
+    @property
+    def bar(self) -> list[tuple[str, float]]:
+        """(class, percent of the rate) for each class, for the stacked bar."""
+        return [(c, r / self.rate * 100) for c, r in self.classes] if self.rate > 0 else []
+
+
+ERROR_CLASSES = ("4xx", "5xx", "NR", "err")
+
+
+def _classes(protocol: str, rates: Mapping[str, Any]) -> list[tuple[str, float]]:
+    total = _f(rates.get(protocol))
+    if protocol == "http":
+        parts = {
+            "3xx": _f(rates.get("http3xx")),
+            "4xx": _f(rates.get("http4xx")),
+            "5xx": _f(rates.get("http5xx")),
+            "NR": _f(rates.get("httpNoResponse")),
+        }
+        return [("2xx", max(0.0, total - sum(parts.values()))), *parts.items()]
+    if protocol == "grpc":
+        parts = {"err": _f(rates.get("grpcErr")), "NR": _f(rates.get("grpcNoResponse"))}
+        return [("ok", max(0.0, total - sum(parts.values()))), *parts.items()]
+    return [("bytes", total)]
+
+
+def _code_lines(edges: Iterable[Data]) -> list[CodeClasses]:
+    totals: dict[str, dict[str, float]] = {}
+    counts: dict[str, int] = {}
+    for edge in edges:
+        traffic = edge.get("traffic") or {}
+        protocol = traffic.get("protocol", "")
+        if protocol not in UNITS:
+            continue
+        rates = traffic.get("rates") or {}
+        into = totals.setdefault(protocol, {})
+        for name, rate in _classes(protocol, rates):
+            into[name] = into.get(name, 0.0) + rate
+        counts[protocol] = counts.get(protocol, 0) + 1
+    return [
+        CodeClasses(
+            p,
+            sum(totals[p].values()),
+            [(c, r) for c, r in totals[p].items() if r > 0],
+            counts[p],
+        )
+        for p in ("http", "grpc", "tcp")
+        if p in totals
+    ]
+
+
+@dataclass
+class GraphSummary:
+    """GP-01: what the graph on screen holds, and its traffic entering, leaving and within
+    the selected namespaces."""
+
+    clusters: list[str]
+    namespaces: list[str]
+    apps: int
+    versions: int
+    services: int
+    workloads: int
+    edges: int
+    inbound: list[CodeClasses]
+    outbound: list[CodeClasses]
+    total: list[CodeClasses]
+
+
+def summarize_graph(document: Data) -> GraphSummary:
+    """A node is inside when it belongs to a selected namespace (not marked isOutside, not
+    an unknown source); inbound edges cross into that set, outbound ones leave it."""
+    nodes, edges = elements(document)
+    inside: set[str] = set()
+    clusters: set[str] = set()
+    namespaces: set[str] = set()
+    apps: set[tuple[str, str, str]] = set()
+    versions: set[tuple[str, str, str, str]] = set()
+    services: set[tuple[str, str, str]] = set()
+    workloads: set[tuple[str, str, str]] = set()
+    for node in nodes:
+        kind = node.get("nodeType")
+        if kind == "box" or node.get("isOutside") or kind == "unknown":
+            continue
+        inside.add(node["id"])
+        cluster, namespace = str(node.get("cluster", "")), str(node.get("namespace", ""))
+        clusters.add(cluster)
+        namespaces.add(namespace)
+        if node.get("app") and kind in ("app", "workload"):
+            apps.add((cluster, namespace, str(node["app"])))
+            if node.get("version"):
+                versions.add((cluster, namespace, str(node["app"]), str(node["version"])))
+        if kind == "service" and node.get("service"):
+            services.add((cluster, namespace, str(node["service"])))
+        if node.get("workload"):
+            workloads.add((cluster, namespace, str(node["workload"])))
+    return GraphSummary(
+        clusters=sorted(c for c in clusters if c and c != "unknown"),
+        namespaces=sorted(n for n in namespaces if n and n != "unknown"),
+        apps=len(apps),
+        versions=len(versions),
+        services=len(services),
+        workloads=len(workloads),
+        edges=len(edges),
+        inbound=_code_lines(
+            e for e in edges if e["target"] in inside and e["source"] not in inside
+        ),
+        outbound=_code_lines(
+            e for e in edges if e["source"] in inside and e["target"] not in inside
+        ),
+        total=_code_lines(edges),
+    )

@@ -33,11 +33,16 @@
     const width = box.offsetWidth;
     const height = box.offsetHeight;
     const viewWidth = document.documentElement.clientWidth;
-    const left = Math.max(8, Math.min(r.left, viewWidth - width - 8));
-    // below the part when there is room, else above it, else over its top edge
+    let left = Math.max(8, Math.min(r.left, viewWidth - width - 8));
+    // below the part when there is room, else above it, else beside it (right, then left:
+    // the canvas fills the window's height), else over its top edge
     let top = r.bottom + 8;
     if (top + height > window.innerHeight - 8) top = r.top - height - 8;
-    if (top < 8) top = Math.min(Math.max(8, r.top + 8), window.innerHeight - height - 8);
+    if (top < 8) {
+      top = Math.min(Math.max(8, r.top + 8), window.innerHeight - height - 8);
+      if (r.right + 8 + width <= viewWidth - 8) left = r.right + 8;
+      else if (r.left - width - 8 >= 8) left = r.left - width - 8;
+    }
     box.style.left = `${left}px`;
     box.style.top = `${top}px`;
   }

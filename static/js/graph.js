@@ -210,13 +210,16 @@
     return nodes.concat(edges);
   }
 
+  let labelScale = 1;
   const STYLE = [
     { selector: "node", style: {
       shape: (n) => SHAPES[n.data("nodeType")] || "ellipse",
       width: 32, height: 32, "background-color": "#ffffff",
       "border-width": 3, "border-color": "data(color)",
-      label: "data(label)", "font-size": 11, "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 4,
-      "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 2,
+      label: "data(label)", "font-size": () => 11 * labelScale, "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 4,
+      // a label tag under the node, as Kiali draws them
+      "text-background-color": "#ffffff", "text-background-opacity": 0.95, "text-background-padding": 2,
+      "text-background-shape": "roundrectangle", "text-border-width": 1, "text-border-color": "#d2d2d2", "text-border-opacity": 1,
     } },
     { selector: "node.outside", style: { "background-color": "#e7f1fa" } },
     { selector: "node.inaccessible", style: { "background-color": "#d2d2d2" } },
@@ -224,7 +227,7 @@
     { selector: "node.box", style: {
       shape: "round-rectangle", "background-color": "#f5f5f5", "background-opacity": 0.35,
       "border-width": 1, "border-style": "dashed", "border-color": "#8a8d90",
-      "text-valign": "top", "text-halign": "center", "text-margin-y": -4, "font-size": 12, padding: 14,
+      "text-valign": "top", "text-halign": "center", "text-margin-y": -4, "font-size": () => 12 * labelScale, padding: 14,
     } },
     // A cluster's title runs up its left side: above the box it would sit in the gap that
     // cross-cluster edges go through.
@@ -236,7 +239,7 @@
     { selector: "edge", style: {
       width: 2, "curve-style": "bezier", "line-color": "data(color)", "target-arrow-color": "data(color)",
       "target-arrow-shape": "triangle", "arrow-scale": 1.1,
-      label: "data(label)", "font-size": 9, "text-wrap": "wrap",
+      label: "data(label)", "font-size": () => 9 * labelScale, "text-wrap": "wrap",
       "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 1,
     } },
     // An edge between cluster boxes crosses the gap where the boxes' titles sit and, with its
@@ -252,6 +255,22 @@
     { selector: ".dimmed", style: { opacity: 0.25 } },
     { selector: ":selected", style: { "overlay-color": "#06c", "overlay-opacity": 0.15, "overlay-padding": 6 } },
   ];
+
+  // Labels keep a readable size on screen when the graph is zoomed out to fit (at most
+  // twice their size in the graph, so that they do not cover their neighbours): the
+  // stylesheet's font sizes are functions of labelScale.
+  let labelFrame = 0;
+  function readableLabels() {
+    if (!cy || labelFrame) return;
+    labelFrame = requestAnimationFrame(() => {
+      labelFrame = 0;
+      if (!cy) return;
+      const scale = Math.min(2, Math.max(1, 0.9 / cy.zoom()));
+      if (Math.abs(scale - labelScale) < 0.05) return;
+      labelScale = scale;
+      cy.style().update();
+    });
+  }
 
   function layout() {
     // A small graph fitted to a big canvas would be drawn at giant size: cap the zoom.
@@ -327,6 +346,8 @@
     } else {
       if (cy) cy.destroy();
       cy = cytoscape({ container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 4, boxSelectionEnabled: true });
+      labelScale = 1;
+      cy.on("zoom", readableLabels);
       // Shift + drag draws a box (cytoscape's box selection): zoom to what it took in.
       cy.on("boxend", (event) => setTimeout(() => {
         const taken = cy.$(":selected");
@@ -334,6 +355,7 @@
         taken.unselect(); // the box was a way to zoom, not a selection
       }, 0));
       cy.on("tap", "node, edge", (event) => openPanel(event.target));
+      cy.on("tap", (event) => { if (event.target === cy) openSummary(); });
       cy.on("cxttap", "node", (event) => openMenu(event.target, event.renderedPosition));
       // Hovering a node lights up its neighbourhood and dims the rest.
       cy.on("mouseover", "node", (event) => {
@@ -346,6 +368,7 @@
       window.meshGraph.cy = cy;
     }
     lastDocument = documentJson;
+    if (panelShows !== "element") openSummary();
     markCrossCluster();
     computeRanks();
     applyExpressions();
@@ -465,7 +488,21 @@
     return member.length ? { cluster: d.cluster, namespace: member.data("namespace") } : d;
   }
 
+  // What the side panel shows: the graph's summary (GP-01) until an element is clicked,
+  // and again after a click on the background.
+  let panelShows = "graph";
+  function openSummary() {
+    if (!lastDocument) return;
+    panelShows = "graph";
+    const params = new URLSearchParams(new FormData(form));
+    if (config.focus) params.set("focus", config.focus);
+    params.set("kind", "graph");
+    if (lastDocument.timestamp) params.set("queryTime", lastDocument.timestamp);
+    htmx.ajax("GET", config.panelUrl + "?" + params, { target: "#graph-side-panel", swap: "innerHTML" });
+  }
+
   function openPanel(element) {
+    panelShows = "element";
     const owner = ownerOf(element);
     // The panel summarises the graph the toolbar describes; the form holds the whole view.
     const params = new URLSearchParams(new FormData(form));

@@ -371,10 +371,16 @@ def test_the_tour_walks_the_page_part_by_part(page, live_server, graph_console):
         page.keyboard.press("ArrowRight")
     assert page.evaluate(TOUR) == "The graph"
     assert page.evaluate(OUTLINED) == ["graph-canvas"]
-    # the text sits beside its part, inside the window
+    # the text sits beside its part (above, below, or at a side: the canvas fills the
+    # window's height), inside the window
     box, canvas = tour.bounding_box(), page.locator("#graph-canvas").bounding_box()
     assert box is not None and canvas is not None
-    assert box["y"] >= canvas["y"] + canvas["height"] or box["y"] + box["height"] <= canvas["y"]
+    assert (
+        box["y"] >= canvas["y"] + canvas["height"]
+        or box["y"] + box["height"] <= canvas["y"]
+        or box["x"] >= canvas["x"] + canvas["width"]
+        or box["x"] + box["width"] <= canvas["x"]
+    )
     screenshot(page, "graph-tour")
     for _ in range(3):
         page.click("#graph-tour-next")
@@ -397,3 +403,47 @@ def test_the_tour_walks_the_page_part_by_part(page, live_server, graph_console):
     page.click("#graph-tour-start")
     assert page.evaluate(TOUR) == "Graph type"
     assert page.locator("#graph-tour-count").inner_text() == "1 of 9"
+
+
+def test_sample_across_two_clusters_in_the_default_view_with_the_graph_summary(
+    page, live_server, graph_console
+):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{live_server.url}/graph/?namespaces=sample&duration=60")
+    page.wait_for_selector(DRAWN)
+    nodes = page.evaluate(NODES)
+    by_id = {n["id"]: n for n in nodes}
+    clusters = {n["cluster"]: n["id"] for n in nodes if n["box"] == "cluster"}
+    assert set(clusters) == {"east", "west"}  # each around its own sample box
+    namespace_boxes = [n for n in nodes if n["box"] == "namespace"]
+    assert len(namespace_boxes) == 2
+    assert {by_id[n["parent"]]["cluster"] for n in namespace_boxes} == {"east", "west"}
+    assert all(n["parent"] == clusters[n["cluster"]] for n in namespace_boxes)
+    edges = page.evaluate(EDGES)
+    assert any(e["sourceCluster"] == "west" and e["targetCluster"] == "east" for e in edges)
+    # the canvas takes the window's height, and labels stay readable when fitted
+    height = page.evaluate("() => document.querySelector('.graph-stage').clientHeight")
+    assert height > 700
+    font = page.evaluate(
+        "() => parseFloat(window.meshGraph.cy.nodes().not('.box').first().style('font-size'))"
+        " * window.meshGraph.cy.zoom()"
+    )
+    assert font >= 9  # on screen, in pixels
+
+    # nothing selected: the summary of the graph (GP-01)
+    summary = page.wait_for_selector("#graph-summary")
+    assert "Current graph" in page.locator("#graph-panel-title").inner_text()
+    assert "east, west" in page.locator("#graph-side-panel").inner_text()
+    assert int(page.locator('[data-count-of="workloads"] strong').inner_text()) >= 4
+    total = page.locator('.graph-classes[data-direction="total"][data-protocol="http"]')
+    assert "req/s" in total.inner_text()
+    assert total.locator('.graph-bar__part[data-class="2xx"]').count() == 1
+    screenshot(page, "graph-multicluster-summary-1600")
+    page.click('label[for="graph-tab-inbound"]')
+    assert page.locator(".graph-tab--inbound").is_visible()
+    assert not page.locator(".graph-tab--total").is_visible()
+    assert summary.is_visible()
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_timeout(300)
+    screenshot(page, "graph-multicluster-summary-1280")

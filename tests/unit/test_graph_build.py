@@ -178,6 +178,21 @@ def test_cross_cluster_edges_land_in_cluster_boxes():
     assert cross["traffic"]["rates"]["httpPercentReq"] == "50.0"
 
 
+def test_one_namespace_in_two_clusters_makes_two_cluster_boxes_around_its_two_boxes():
+    document = graph_json(
+        {"namespaces": "sample", "boxBy": "cluster,namespace"},
+        multi_cluster,
+        accessible={("east", "sample"), ("west", "sample")},
+    )
+    nodes = nodes_of(document)
+    for cluster in ("east", "west"):
+        namespace_box = nodes[h(f"box_{cluster}_sample")]
+        assert namespace_box["isBox"] == "namespace"
+        # each cluster box holds a single member, its namespace box, and is drawn anyway
+        assert namespace_box["parent"] == nodes[h(f"box_{cluster}")]["id"]
+        assert nodes[h(f"box_{cluster}")]["isBox"] == "cluster"
+
+
 def test_nodes_of_clusters_the_caller_cannot_see_are_inaccessible():
     document = graph_json({"namespaces": "sample"}, multi_cluster, accessible={("east", "sample")})
     nodes = nodes_of(document)

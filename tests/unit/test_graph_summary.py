@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mesh.views.graph_summary import edge_status, node_status, summarize_edge, summarize_node
+from mesh.views.graph_summary import (
+    edge_status,
+    node_status,
+    summarize_edge,
+    summarize_graph,
+    summarize_node,
+)
 from tests.unit.graph_fixtures import graph_json, h, shop_answers
 
 
@@ -84,3 +90,18 @@ def test_a_box_summarizes_traffic_across_its_border():
     inbound = {line.protocol: line for line in summary.inbound}
     assert inbound["http"].rate == pytest.approx(10.0)
     assert {line.protocol for line in summary.outbound} == {"tcp"}
+
+
+def test_the_graph_summary_counts_what_it_holds_and_splits_traffic_by_code_class(shop):
+    summary = summarize_graph(shop)
+    assert summary.namespaces == ["shop"]
+    assert summary.workloads >= 3 and summary.edges == len(shop["elements"]["edges"])
+    total = {line.protocol: line for line in summary.total}
+    http = total["http"]
+    # every class adds up to the protocol's rate, and the bar to 100 %
+    assert abs(sum(rate for _, rate in http.classes) - http.rate) < 1e-6
+    assert abs(sum(pct for _, pct in http.bar) - 100.0) < 1e-6
+    assert dict(http.classes).get("5xx", 0) > 0 and http.percent_error > 0
+    # nothing here comes from outside shop but its unknown or root sources
+    inbound_rate = sum(line.rate for line in summary.inbound)
+    assert inbound_rate <= sum(line.rate for line in summary.total)
