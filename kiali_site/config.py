@@ -525,6 +525,9 @@ class KialiInternal:
     health_cache: HealthCache = field(default_factory=HealthCache)
     deadlines: Deadlines = field(default_factory=Deadlines)
     slow_requests: SlowRequests = field(default_factory=SlowRequests)
+    # Clone-only: charts start no earlier than their namespace's creation (metrics.md 6.2).
+    # The demo turns it off: its namespaces are created at start, its telemetry backfilled.
+    metrics_since_namespace_creation: bool = True
 
 
 @dataclass(frozen=True)

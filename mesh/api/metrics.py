@@ -67,7 +67,9 @@ def metrics_response(request: MeshRequest, kind: str, namespace: str, name: str)
             params,
             now=time.time(),
             scrape_interval=scrape,
-            namespace_created=created_seconds(visible),
+            namespace_created=created_seconds(visible)
+            if request.mesh.config.kiali_internal.metrics_since_namespace_creation
+            else None,
         )
         target = Target(kind, namespace, name, cluster)
         scope = request.mesh.config.external_services.prometheus.query_scope

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,7 +29,12 @@ import yaml
 
 from mesh.sim.apiserver import LocalCluster, ensure_kube_apiserver, start_cluster
 from mesh.sim.loader import apply_manifests
-from mesh.sim.prometheus_server import RunningPrometheus, free_port, start_prometheus
+from mesh.sim.prometheus_server import (
+    RunningPrometheus,
+    create_blocks,
+    free_port,
+    start_prometheus,
+)
 from mesh.sim.telemetry import TelemetryExporter, load_topology
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -76,6 +82,7 @@ class DemoMesh:
     exporter: TelemetryExporter
     prometheus: RunningPrometheus
     home_kubeconfig: Path
+    history: float = 0.0  # seconds of telemetry backfilled before the mesh's start
     _stopped: bool = field(default=False, repr=False)
 
     def console_config(self, **overrides: Any) -> dict[str, Any]:
@@ -89,6 +96,9 @@ class DemoMesh:
             },
             "health_config": DEMO_HEALTH_CONFIG,
         }
+        if self.history:
+            # The namespaces were created a moment ago, their telemetry hours earlier.
+            config["kiali_internal"] = {"metrics_since_namespace_creation": False}
         for key, value in overrides.items():
             config[key] = value
         return config
@@ -143,11 +153,20 @@ def publish_remote_cluster(home: LocalCluster, remote: LocalCluster) -> None:
         api.replace_namespaced_secret("kiali-multi-cluster-secret", CONSOLE_NAMESPACE, secret)
 
 
+HISTORY_STEP = 30.0  # seconds between backfilled samples: enough for 1h and longer windows
+
+
 def start_demo_mesh(
-    workdir: Path, *, scrape_interval: str = "5s", also_scrape: Sequence[str] = ()
+    workdir: Path,
+    *,
+    scrape_interval: str = "5s",
+    also_scrape: Sequence[str] = (),
+    history: float = 0.0,
 ) -> DemoMesh:
     """Both clusters with their manifests, west published to east, telemetry scraped (and
-    `also_scrape`, such as the console's own metrics)."""
+    `also_scrape`, such as the console's own metrics). With `history` (seconds), the mesh
+    has been running that long: its telemetry of that time is backfilled into Prometheus
+    before it starts, so charts and long windows have data from the first minute."""
     ensure_kube_apiserver()
     clusters: dict[str, LocalCluster] = {}
     exporter = prometheus = None
@@ -157,7 +176,19 @@ def start_demo_mesh(
         for name, cluster in clusters.items():
             apply_manifests(cluster.api_client("admin"), [DEMO_DIR / name], cluster_name=name)
         publish_remote_cluster(clusters["east"], clusters["west"])
-        exporter = TelemetryExporter(load_topology(DEMO_DIR / "topology.yaml"))
+        now = time.time()
+        exporter = TelemetryExporter(
+            load_topology(DEMO_DIR / "topology.yaml"), started_at=now - history
+        )
+        # A new demo mesh: telemetry a previous run left in this folder is not of these clusters.
+        shutil.rmtree(workdir / "prometheus" / "data", ignore_errors=True)
+        if history > 0:
+            source = workdir / "prometheus" / "history.om"
+            source.parent.mkdir(parents=True, exist_ok=True)
+            exporter.write_openmetrics_history(
+                source, now - history, now - HISTORY_STEP, HISTORY_STEP
+            )
+            create_blocks(source, workdir / "prometheus" / "data")
         exporter_url = exporter.start(port=0)
         target = exporter_url.split("://", 1)[-1].rstrip("/")
         prometheus = start_prometheus(
@@ -172,15 +203,17 @@ def start_demo_mesh(
                 with contextlib.suppress(Exception):
                     thing.stop()
         raise
-    return DemoMesh(workdir, clusters, exporter, prometheus, home_kubeconfig)
+    return DemoMesh(workdir, clusters, exporter, prometheus, home_kubeconfig, history)
 
 
 @contextlib.contextmanager
-def demo_mesh(workdir: Path | None = None, also_scrape: Sequence[str] = ()) -> Iterator[DemoMesh]:
+def demo_mesh(
+    workdir: Path | None = None, also_scrape: Sequence[str] = (), history: float = 0.0
+) -> Iterator[DemoMesh]:
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-mesh-")))
-        mesh = start_demo_mesh(workdir, also_scrape=also_scrape)
+        mesh = start_demo_mesh(workdir, also_scrape=also_scrape, history=history)
         stack.callback(mesh.stop)
         yield mesh
 
@@ -247,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the console on the embedded demo mesh.")
     parser.add_argument("--port", type=int, default=20001)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "demo")
+    parser.add_argument(
+        "--history-hours",
+        type=float,
+        default=3.0,
+        help="hours of telemetry the mesh starts with, backfilled into Prometheus (0: none)",
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -259,7 +298,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     children: list[subprocess.Popen[bytes]] = []
     metrics_port = free_port()
-    with demo_mesh(args.workdir, also_scrape=[f"127.0.0.1:{metrics_port}"]) as mesh:
+    if args.history_hours > 0:
+        print(
+            f"the mesh starts with {args.history_hours:g} hours of telemetry, backfilled into "
+            "Prometheus (about half a minute)…",
+            flush=True,
+        )
+    with demo_mesh(
+        args.workdir,
+        also_scrape=[f"127.0.0.1:{metrics_port}"],
+        history=args.history_hours * 3600,
+    ) as mesh:
         config_path = mesh.write_console_config(args.workdir / "kiali.yaml")
         env = {
             **os.environ,

@@ -175,13 +175,20 @@ def backfill(workdir: Path, openmetrics: str | Iterable[str], data_dir: Path | N
             last = piece or last
         if not last.endswith("# EOF\n"):
             out.write("# EOF\n")
+    return create_blocks(source, target)
+
+
+def create_blocks(source: Path, data_dir: Path) -> Path:
+    """TSDB blocks in `data_dir` from an OpenMetrics file with timestamps (promtool), which
+    is deleted afterwards: it is only promtool's input, and as big as the blocks or bigger."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(source), str(target)],
+        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data_dir)],
         capture_output=True,
         text=True,
         check=False,
     )
+    source.unlink(missing_ok=True)
     if result.returncode != 0:
         raise PrometheusStartError(f"promtool backfill failed: {result.stderr[-2000:]}")
-    source.unlink()  # only promtool's input, and as big as the blocks or bigger
-    return target
+    return data_dir

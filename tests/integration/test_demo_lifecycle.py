@@ -67,6 +67,30 @@ def test_sigterm_stops_everything_the_demo_started(tmp_path):
                 continue
             assert time.monotonic() < wait_until, f"never reached Prometheus: {wanted[0]}"
             time.sleep(2)
+        # The mesh starts with three hours of telemetry, backfilled: a 3-hour chart is full
+        # right away, from its first point.
+        then = time.time() - 2.75 * 3600
+        old = requests.get(
+            f"{prometheus}/api/v1/query",
+            params={
+                "query": 'sum(rate(istio_requests_total{reporter="destination"}[5m]))',
+                "time": then,
+            },
+            timeout=30,
+        ).json()["data"]["result"]
+        assert old and float(old[0]["value"][1]) > 0, "no telemetry from 3 hours ago"
+        chart = requests.get(
+            f"http://127.0.0.1:{port}/api/namespaces/ecommerce/workloads/order-management-v2/metrics",
+            params={
+                "duration": 10800,
+                "filters[]": "request_count",
+                "direction": "inbound",
+                "reporter": "destination",
+            },
+            timeout=60,
+        ).json()["request_count"][0]["datapoints"]
+        assert chart[0][0] <= time.time() - 2.9 * 3600 and float(chart[0][1]) > 0
+        assert all(float(value) > 0 for _, value in chart[:-1])
         started = descendants(demo.pid)
         assert len(started) >= 6  # etcd and kube-apiserver twice, Prometheus, gunicorn...
         stopping = time.monotonic()

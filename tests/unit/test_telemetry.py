@@ -312,3 +312,17 @@ def test_grpc_errors_keep_http_200_and_carry_the_grpc_status() -> None:
     grpc = requests_total(samples, request_protocol="grpc")
     assert {labels["response_code"] for labels, _ in grpc} == {"200"}
     assert {labels["grpc_response_status"] for labels, _ in grpc} == {"0", "14"}
+
+
+def test_history_written_to_a_file_is_the_text_openmetrics_history_gives(
+    demo: TelemetryExporter, tmp_path: Path
+) -> None:
+    """The demo backfills hours through the file writer, made for size; it must say exactly
+    what the in-memory history says, gRPC messages and TCP bytes included."""
+    start = demo.started_at + 30
+    expected = demo.openmetrics_history(start, start + 300, 30)
+    path = tmp_path / "history.om"
+    demo.write_openmetrics_history(path, start, start + 300, 30)
+    assert path.read_text() == expected
+    assert "istio_tcp_sent_bytes_total{" in expected and "istio_request_messages_total{" in expected
+    assert not list(tmp_path.glob("*.part"))  # the per-family parts are gone
