@@ -112,7 +112,7 @@ def mesh_status(
         link
         for c in registry.clusters
         for k in c.kiali_instances
-        if (link := _seen_link(c, k, viewer)) is not None
+        if (link := seen_link(c, k, viewer)) is not None
     ]
     return MeshStatus(
         clusters=statuses,
@@ -155,7 +155,12 @@ def _seen_status(
     return ClusterStatus(cluster, planes, status.error)
 
 
-def _seen_link(info: ClusterInfo, instance: KialiInstance, viewer: Viewer) -> ConsoleLink | None:
+def cluster_consoles(info: ClusterInfo, viewer: Viewer) -> list[ConsoleLink]:
+    """GP-07: the consoles serving one cluster, as this viewer may see them."""
+    return [link for k in info.kiali_instances if (link := seen_link(info, k, viewer))]
+
+
+def seen_link(info: ClusterInfo, instance: KialiInstance, viewer: Viewer) -> ConsoleLink | None:
     """A console's address is for everyone who may follow it (administrators add links for
     that); the namespace and Service it runs as only for readers of that namespace, and a
     console found only by its Service, with no address, not at all otherwise."""

@@ -10,6 +10,7 @@ that element's namespace.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from kiali_site.access import namespace_for
+from kiali_site.access import namespace_for, visible_namespaces
 from kiali_site.config import GraphUiDefaults
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
@@ -30,9 +31,11 @@ from mesh.graph.engine import build_graph, prometheus_query
 from mesh.graph.options import OptionsError, parse_options
 from mesh.graph.recent import RECENT, graph_key
 from mesh.graph.render import to_json
+from mesh.meshstatus import ConsoleLink, cluster_consoles
 from mesh.metrics.links import tracing_link
 from mesh.prometheus.client import PrometheusError
-from mesh.views.common import prometheus_for
+from mesh.viewer import Viewer
+from mesh.views.common import prometheus_for, time_ranges
 from mesh.views.graph_links import (
     NodeFocus,
     detail_templates,
@@ -53,6 +56,7 @@ from mesh.views.graph_options import (
     GraphView,
 )
 from mesh.views.graph_summary import summarize_edge, summarize_graph, summarize_node
+from mesh.views.metrics import charts, node_charts_url
 
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -138,7 +142,7 @@ def _render(request: MeshRequest, focus: NodeFocus | None) -> HttpResponse:
         "focus": focus,
         "has_graph": has_graph,
         "graph_types": GRAPH_TYPES,
-        "durations": DURATIONS,
+        "durations": _durations(request),
         "refresh_choices": REFRESH,
         "edge_label_choices": EDGE_LABELS,
         "response_time_choices": RESPONSE_TIMES,
@@ -155,6 +159,18 @@ def _render(request: MeshRequest, focus: NodeFocus | None) -> HttpResponse:
         "full_graph_url": _full_graph_url(request, focus),
     }
     return render_page(request, "graph/graph.html", context)
+
+
+def _durations(request: MeshRequest) -> list[tuple[int, str]]:
+    """The graph's time ranges this Prometheus can answer (SH-03)."""
+    from mesh.api.metrics import prometheus_settings
+
+    client = prometheus_for(request, "pages")
+    try:
+        found = prometheus_settings(client)
+    finally:
+        client.close()
+    return time_ranges(found.scrape_interval, found.retention_period, DURATIONS)
 
 
 def _full_graph_url(request: MeshRequest, focus: NodeFocus | None) -> str:
@@ -226,6 +242,35 @@ def _graph_document(
     return to_json(tmap, opts)
 
 
+def _chart_target(node: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(kind, name) whose metrics chart a node, or None for nodes without their own metrics
+    (boxes, unknown sources, service entries, nodes the user may not see)."""
+    if node.get("isInaccessible") or node.get("isServiceEntry") or node.get("isOutside"):
+        return None
+    kind = node.get("nodeType")
+    if kind == "workload" and node.get("workload"):
+        return "workload", str(node["workload"])
+    if kind == "app" and node.get("app"):
+        return "app", str(node["app"])
+    if kind == "service" and node.get("service"):
+        return "service", str(node["service"])
+    return None
+
+
+def _consoles(request: MeshRequest, cluster: str) -> list[ConsoleLink]:
+    """The consoles serving a cluster box's cluster, as the Mesh page shows them to this
+    user (GP-07)."""
+    info = request.mesh.registry.get(cluster)
+    if info is None:
+        return []
+    if request.mesh.acts_as_console:
+        viewer = Viewer.console()
+    else:
+        visible, _ = visible_namespaces(request)
+        viewer = Viewer.of({c: [ns.name for ns in names] for c, names in visible.items()})
+    return cluster_consoles(info, viewer)
+
+
 def _belongs(data: Any, cluster: str, namespace: str) -> bool:
     return bool(data) and data.get("cluster") == cluster and data.get("namespace") == namespace
 
@@ -288,6 +333,18 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
                 or (node.node.get("nodeType") == "box" and node.node.get("cluster") == cluster)
             ):
                 context["node"] = node
+                if node.node.get("isBox") == "cluster":
+                    context["consoles"] = _consoles(request, cluster)
+                target = _chart_target(node.node)
+                if target is not None:
+                    context["node_charts"] = charts(("request_count", "request_duration_millis"))
+                    context["node_charts_url"] = node_charts_url(
+                        request,
+                        node.node["cluster"],
+                        node.node["namespace"],
+                        *target,
+                        view.duration,
+                    )
                 context["detail_url"] = detail_url(node.node)
                 context["node_graph_url"] = node_graph_url(request.GET, node.node)
         if context["edge"] is None and context["node"] is None and context["graph"] is None:

@@ -267,7 +267,12 @@ def summarize_node(document: Data, node_id: str) -> NodeSummary | None:
         inbound=_lines(inbound),
         outbound=_lines(outbound),
         response_time_ms=_weighted_response_time(inbound),
-        badges=[Badge(key, label) for key, label in BADGES if node.get(key)],
+        # a cluster box is not "outside" because some of its namespaces were not selected
+        badges=[
+            Badge(key, label)
+            for key, label in BADGES
+            if node.get(key) and not (key == "isOutside" and node.get("isBox") == "cluster")
+        ],
     )
 
 

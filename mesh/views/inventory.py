@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from kiali_site.access import cluster_for, namespace_for
 from kiali_site.context import MeshRequest
 from kiali_site.rendering import render_page
-from kiali_site.scope_memory import CLUSTER, NAMESPACES, scoped_page
+from kiali_site.scope_memory import CLUSTER, NAMESPACES, REFRESH, scoped_page
 from kiali_site.sorting import sort_links
 from mesh.health.model import LABELS
 from mesh.inventory.listing import (
@@ -23,6 +23,7 @@ from mesh.inventory.listing import (
     namespace_rows,
 )
 from mesh.inventory.summary import overview
+from mesh.views.common import REFRESH_CHOICES, refresh_of
 from mesh.views.inventory_data import (
     HEALTH_VALUES,
     PLANES,
@@ -60,6 +61,10 @@ def _common(request: MeshRequest, data: InventoryData) -> dict[str, object]:
         "health_durations": data.health.durations,
         "health_values": [(v, LABELS[v]) for v in HEALTH_VALUES],
         "query": request.GET,
+        "refresh": refresh_of(
+            request.GET, request.mesh.config.kiali_feature_flags.ui_defaults.refresh_interval
+        ),
+        "refresh_choices": REFRESH_CHOICES,
         "sort": request.GET.get("sort", "name"),
         "order": request.GET.get("order", "asc"),
     }
@@ -75,6 +80,7 @@ def _config_note(validation: ConfigOverview, cluster: str) -> str:
 
 
 @require_GET
+@scoped_page(REFRESH)
 def overview_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     # Every cluster the Mesh page lists, admin-added ones included, so the two agree.
@@ -104,7 +110,7 @@ def overview_page(request: MeshRequest) -> HttpResponse:
 
 
 @require_GET
-@scoped_page(NAMESPACES, CLUSTER)
+@scoped_page(NAMESPACES, CLUSTER, REFRESH)
 def namespaces_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     filters = list_filters(request)
@@ -177,18 +183,18 @@ def _list_page(request: MeshRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-@scoped_page(NAMESPACES, CLUSTER)
+@scoped_page(NAMESPACES, CLUSTER, REFRESH)
 def applications_page(request: MeshRequest) -> HttpResponse:
     return _list_page(request, "app")
 
 
 @require_GET
-@scoped_page(NAMESPACES, CLUSTER)
+@scoped_page(NAMESPACES, CLUSTER, REFRESH)
 def workloads_page(request: MeshRequest) -> HttpResponse:
     return _list_page(request, "workload")
 
 
 @require_GET
-@scoped_page(NAMESPACES, CLUSTER)
+@scoped_page(NAMESPACES, CLUSTER, REFRESH)
 def services_page(request: MeshRequest) -> HttpResponse:
     return _list_page(request, "service")

@@ -22,7 +22,7 @@ from mesh.api.metrics import prometheus_settings
 from mesh.metrics.catalogue import BY_NAME, CHART_ORDER
 from mesh.metrics.links import Link, grafana_links, tracing_link
 from mesh.metrics.timing import choose_rate_interval, choose_step
-from mesh.views.common import TIME_RANGES, prometheus_for
+from mesh.views.common import TIME_RANGES, prometheus_for, time_ranges
 
 # URL segment -> (metrics kind, API route name, API argument name)
 KINDS = {
@@ -69,15 +69,44 @@ class MetricsPanel:
     links: list[Link] = field(default_factory=list)
 
 
-def _charts() -> list[Chart]:
+def charts(names: tuple[str, ...] = CHART_ORDER) -> list[Chart]:
     found = []
-    for name in CHART_ORDER:
+    for name in names:
         metric = BY_NAME[name]
         overlay = "request_error_count" if name == "request_count" else ""
         found.append(
             Chart(name, metric.chart, metric.chart_unit or metric.unit, metric.scale, overlay)
         )
     return found
+
+
+def node_charts_url(
+    request: MeshRequest, cluster: str, namespace: str, kind: str, name: str, duration: int
+) -> str:
+    """The metrics API call behind a graph node's charts (GP-02): its inbound request rate,
+    errors and response time over the graph's window, as its destination proxies saw them."""
+    segment = next(s for s, (k, _, _) in KINDS.items() if k == kind)
+    _, route, argument = KINDS[segment]
+    client = prometheus_for(request, "pages")
+    try:
+        settings = prometheus_settings(client)
+    finally:
+        client.close()
+    step = choose_step(duration, settings.scrape_interval)
+    params: list[tuple[str, str]] = [
+        ("direction", "inbound"),
+        ("reporter", "destination"),
+        ("duration", str(duration)),
+        ("step", str(step)),
+        ("rateInterval", choose_rate_interval(step)),
+        ("clusterName", cluster),
+        *[("filters[]", f) for f in NODE_CHART_METRICS],
+    ]
+    url = reverse(route, kwargs={"namespace": namespace, argument: name})
+    return f"{url}?{urlencode(params)}"
+
+
+NODE_CHART_METRICS = ("request_count", "request_error_count", "request_duration_millis")
 
 
 def metrics_panel(
@@ -98,11 +127,7 @@ def metrics_panel(
         settings = prometheus_settings(client)
     finally:
         client.close()
-    ranges = [
-        (seconds, label)
-        for seconds, label in RANGES
-        if seconds <= settings.retention_period and seconds >= 2 * settings.scrape_interval
-    ] or [RANGES[0]]
+    ranges = time_ranges(settings.scrape_interval, settings.retention_period, RANGES)
     allowed = {seconds for seconds, _ in ranges}
     try:
         duration = int(query.get("duration", DEFAULT_RANGE))
@@ -143,7 +168,7 @@ def metrics_panel(
         duration=duration,
         quantiles=quantiles,
         data_url=f"{url}?{urlencode(params)}",
-        charts=_charts(),
+        charts=charts(),
         ranges=ranges,
         keep={k: query.get(k) or "" for k in query if k not in own},
         links=links,

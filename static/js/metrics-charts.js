@@ -64,11 +64,13 @@
       chart.dataset.state = "empty";
       return;
     }
-    var width = Math.max(300, plot.clientWidth || chart.clientWidth || 500);
+    var width = Math.max(260, plot.clientWidth || chart.clientWidth || 500);
     var window_ = requestedWindow(chart);
+    var panel = chart.closest(".metrics-panel");
     new uPlot({
       width: width,
-      height: 220,
+      // the graph's side panel asks for small charts
+      height: (panel && parseInt(panel.dataset.chartHeight, 10)) || 220,
       series: built.series,
       // Rates, sizes and durations are never negative; starting at zero keeps flat series readable.
       // The x axis spans the time range asked for, not the data: a young namespace with a

@@ -83,8 +83,28 @@
     });
   }
 
+  // The refresh control (templates/components/refresh.html): every interval, and on its
+  // button, the form gets a `refresh` event, which its hx-trigger turns into a reload of
+  // the page's data. A hidden tab does not reload.
+  const timers = new WeakMap();
+  function setUpRefresh(select) {
+    const form = select.form;
+    if (!form || timers.has(select)) return;
+    const fire = () => form.dispatchEvent(new Event("refresh"));
+    const start = () => {
+      clearInterval(timers.get(select));
+      const every = parseInt(select.value, 10);
+      timers.set(select, every > 0 ? setInterval(() => { if (!document.hidden) fire(); }, every) : 0);
+    };
+    select.addEventListener("change", start);
+    const now = form.querySelector("[data-refresh-now]");
+    if (now) now.addEventListener("click", fire);
+    start();
+  }
+
   function setUpAll() {
     document.querySelectorAll("details[data-ns-select]").forEach(setUp);
+    document.querySelectorAll("select[data-refresh-interval]").forEach(setUpRefresh);
   }
 
   document.addEventListener("click", closeOthers);

@@ -100,6 +100,9 @@ def test_the_ecommerce_graph_draws_with_errors_badges_and_a_side_panel(
     inbound = page.locator('#graph-side-panel table[data-direction="inbound"]')
     assert "req/s" in inbound.inner_text()
     assert page.locator("#graph-panel-node-graph").count() == 1
+    # GP-02: the node's inbound request rate (with errors) and response time, charted
+    page.wait_for_selector('#graph-panel-charts[data-state="loaded"]')
+    assert page.locator('#graph-panel-charts .metrics-chart[data-state="drawn"]').count() == 2
     screenshot(page, "graph-side-panel")
 
 

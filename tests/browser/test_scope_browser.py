@@ -95,3 +95,33 @@ def test_bookinfo_chosen_on_applications_stays_chosen_everywhere(
     page.wait_for_url(lambda url: "," in (chosen_in(url) or ""))
     page.wait_for_function(f"() => new Set(({ROW_NAMESPACES})()).size > 1")
     assert "selected" in page.locator("#namespace-select summary").inner_text()
+
+
+def test_lists_reload_on_their_refresh_interval_and_on_the_button(
+    page, live_server, demo_mesh, east_cluster, prometheus_server, console_on
+):
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
+    )
+    page.goto(f"{live_server.url}/workloads/?namespaces=")
+    assert page.locator("#scope-refresh").input_value() == "60000"  # ui_defaults: 1m
+    reloads: list[str] = []
+    page.on(
+        "request",
+        lambda r: reloads.append(r.url) if r.headers.get("hx-request") == "true" else None,
+    )
+    page.select_option("#scope-refresh", "10000")
+    page.wait_for_url(lambda url: "refresh=10000" in url)
+    after_change = len(reloads)
+    page.wait_for_timeout(10_800)  # one interval, and a little
+    assert len(reloads) > after_change, "no reload after one refresh interval"
+    page.select_option("#scope-refresh", "0")
+    page.wait_for_url(lambda url: "refresh=0" in url)
+    paused = len(reloads)
+    page.click("[data-refresh-now]")
+    page.wait_for_timeout(500)
+    assert len(reloads) == paused + 1
+    # the interval follows the user, as their namespaces do
+    page.click("nav >> text=Services")
+    page.wait_for_url(lambda url: "/services/" in url and "refresh=0" in url)
+    assert page.locator("#scope-refresh").input_value() == "0"

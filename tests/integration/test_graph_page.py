@@ -241,6 +241,10 @@ def test_the_side_panel_is_a_partial_for_htmx_with_rates_from_the_server(client,
     assert inbound and "HTTP" in inbound.group(0) and "999" not in html
     assert "/graph/node/namespaces/ecommerce/applications/order-management/versions/v2" in html
     assert '<a href="/applications/east/ecommerce/order-management/">Details</a>' in html
+    charts = re.search(r'id="graph-panel-charts" data-metrics-url="([^"]+)"', html)
+    assert charts and charts.group(1).startswith(
+        "/api/namespaces/ecommerce/apps/order-management/metrics?direction=inbound"
+    )
 
     full = client.get("/graph/panel", query)
     assert full.status_code == 200 and "<html" in full.content.decode()
@@ -350,3 +354,40 @@ def test_a_node_graph_page_points_the_canvas_at_the_node_api(
     assert config["apiUrl"] == "/api/namespaces/ecommerce/workloads/product-catalog-v1/graph"
     assert config["focus"] == "workload/ecommerce/product-catalog-v1"
     assert "Back to the full graph of ecommerce" in response.content.decode()
+
+
+def test_a_cluster_box_panel_lists_the_consoles_serving_its_cluster(
+    client, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on
+):
+    """GP-07: with sample in both clusters, west's box names the console an administrator
+    linked for west, and is not called an unselected namespace."""
+    from mesh.models import ClusterLink
+    from mesh.sim.demo import publish_remote_cluster
+
+    publish_remote_cluster(east_cluster, west_cluster)
+    wait_for_samples(
+        prometheus_server.url, 'sum(rate(istio_requests_total{source_cluster="west"}[60s])) > 0'
+    )
+    ClusterLink.objects.create(
+        cluster_name="west",
+        instance_name="kiali",
+        namespace="istio-system",
+        url="https://west.example/kiali",
+    )
+    console_on(east_cluster, config=prometheus_config(prometheus_server.url))
+    query = {
+        "namespaces": "sample",
+        "duration": "60",
+        "element": hash_id("box_west"),
+        "kind": "node",
+        "cluster": "west",
+        "namespace": "sample",
+    }
+    html = client.get("/graph/panel", query, **HTMX).content.decode()
+    assert "cluster box" in html
+    consoles = html.split('id="graph-panel-consoles"', 1)[1].split("</ul>", 1)[0]
+    assert 'href="https://west.example/kiali"' in consoles and "istio-system / kiali" in consoles
+    assert 'data-badge="isOutside"' not in html
+    query.update(element=hash_id("box_east"), cluster="east")
+    east = client.get("/graph/panel", query, **HTMX).content.decode()
+    assert "No other console is known for this cluster." in east
