@@ -56,7 +56,12 @@ from mesh.views.graph_options import (
     GraphView,
 )
 from mesh.views.graph_summary import summarize_edge, summarize_graph, summarize_node
-from mesh.views.metrics import charts, node_charts_url
+from mesh.views.metrics import (
+    NODE_CHART_METRICS,
+    TCP_CHART_METRICS,
+    charts,
+    panel_charts_url,
+)
 
 NODE_KINDS = {"applications": "app", "workloads": "workload", "services": "service"}
 
@@ -257,6 +262,51 @@ def _chart_target(node: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+# The label of the destination's inbound metrics that names an edge's source, by the
+# source node's type (Kiali's edge charts pick the source's series the same way).
+SOURCE_LABELS = {"workload": "source_workload", "app": "source_canonical_service"}
+
+
+def _edge_charts(
+    request: MeshRequest,
+    source: Mapping[str, Any],
+    target: Mapping[str, Any],
+    protocol: str,
+    duration: int,
+) -> dict[str, Any]:
+    """GP-05: the edge's request rate and response time (avg, p50, p95, p99), or its TCP
+    bytes, from the destination's inbound metrics grouped by source, of which the chart
+    keeps the edge's own source. Nothing when either end is not the user's to chart."""
+    destination = _chart_target(target)
+    kind = str(source.get("nodeType", ""))
+    if destination is None or source.get("isInaccessible"):
+        return {}
+    if kind in SOURCE_LABELS and source.get(kind):
+        label, value = SOURCE_LABELS[kind], str(source[kind])
+    elif kind == "service" and source.get("service"):
+        label, value = "destination_service_name", str(source["service"])
+    else:
+        return {}
+    tcp = protocol == "tcp"
+    url = panel_charts_url(
+        request,
+        str(target["cluster"]),
+        str(target["namespace"]),
+        *destination,
+        duration,
+        TCP_CHART_METRICS if tcp else NODE_CHART_METRICS,
+        by_labels=(label,),
+        quantiles=() if tcp else ("0.5", "0.95", "0.99"),
+    )
+    return {
+        "edge_charts": charts(
+            TCP_CHART_METRICS if tcp else ("request_count", "request_duration_millis")
+        ),
+        "edge_charts_url": url,
+        "edge_chart_filter": f"{label}={value}",
+    }
+
+
 def _consoles(request: MeshRequest, cluster: str) -> list[ConsoleLink]:
     """The consoles serving a cluster box's cluster, as the Mesh page shows them to this
     user (GP-07)."""
@@ -324,6 +374,9 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
                 or _belongs(edge.target, cluster, namespace)
             ):
                 context["edge"] = edge
+                context.update(
+                    _edge_charts(request, edge.source, edge.target, edge.protocol, view.duration)
+                )
                 context["source_graph_url"] = node_graph_url(request.GET, edge.source)
                 context["target_graph_url"] = node_graph_url(request.GET, edge.target)
         else:
@@ -338,12 +391,13 @@ def graph_panel(request: MeshRequest) -> HttpResponse:
                 target = _chart_target(node.node)
                 if target is not None:
                     context["node_charts"] = charts(("request_count", "request_duration_millis"))
-                    context["node_charts_url"] = node_charts_url(
+                    context["node_charts_url"] = panel_charts_url(
                         request,
                         node.node["cluster"],
                         node.node["namespace"],
                         *target,
                         view.duration,
+                        NODE_CHART_METRICS,
                     )
                 context["detail_url"] = detail_url(node.node)
                 context["node_graph_url"] = node_graph_url(request.GET, node.node)

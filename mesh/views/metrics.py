@@ -80,11 +80,19 @@ def charts(names: tuple[str, ...] = CHART_ORDER) -> list[Chart]:
     return found
 
 
-def node_charts_url(
-    request: MeshRequest, cluster: str, namespace: str, kind: str, name: str, duration: int
+def panel_charts_url(
+    request: MeshRequest,
+    cluster: str,
+    namespace: str,
+    kind: str,
+    name: str,
+    duration: int,
+    metrics: tuple[str, ...],
+    by_labels: tuple[str, ...] = (),
+    quantiles: tuple[str, ...] = (),
 ) -> str:
-    """The metrics API call behind a graph node's charts (GP-02): its inbound request rate,
-    errors and response time over the graph's window, as its destination proxies saw them."""
+    """The metrics API call behind a graph panel's charts (GP-02, GP-05): `metrics` of the
+    object's inbound traffic over the graph's window, as its destination proxies saw them."""
     segment = next(s for s, (k, _, _) in KINDS.items() if k == kind)
     _, route, argument = KINDS[segment]
     client = prometheus_for(request, "pages")
@@ -100,13 +108,16 @@ def node_charts_url(
         ("step", str(step)),
         ("rateInterval", choose_rate_interval(step)),
         ("clusterName", cluster),
-        *[("filters[]", f) for f in NODE_CHART_METRICS],
+        *[("filters[]", f) for f in metrics],
+        *[("byLabels[]", label) for label in by_labels],
+        *[("quantiles[]", q) for q in quantiles],
     ]
     url = reverse(route, kwargs={"namespace": namespace, argument: name})
     return f"{url}?{urlencode(params)}"
 
 
 NODE_CHART_METRICS = ("request_count", "request_error_count", "request_duration_millis")
+TCP_CHART_METRICS = ("tcp_sent", "tcp_received")
 
 
 def metrics_panel(

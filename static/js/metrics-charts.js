@@ -14,12 +14,31 @@
     return suffix ? text + " " + suffix : text;
   }
 
+  // data-label-filter="label=value" keeps one group's series (an edge's own source out of
+  // its destination's inbound traffic grouped by source), shown without the label.
+  function kept(chart) {
+    var filter = chart.dataset.labelFilter || "";
+    var at = filter.indexOf("=");
+    if (at < 0) return function (e) { return e; };
+    var label = filter.slice(0, at), value = filter.slice(at + 1);
+    return function (e) {
+      if (!e.labels || e.labels[label] !== value) return null;
+      var labels = Object.assign({}, e.labels);
+      delete labels[label];
+      return Object.assign({}, e, { labels: labels });
+    };
+  }
+
   function collect(document, chart) {
     var scale = parseFloat(chart.dataset.scale || "1");
     var picked = [];
-    (document[chart.dataset.metric] || []).forEach(function (e) { picked.push({ entry: e, suffix: "" }); });
+    var keep = kept(chart);
+    var add = function (suffix) {
+      return function (e) { var k = keep(e); if (k) picked.push({ entry: k, suffix: suffix }); };
+    };
+    (document[chart.dataset.metric] || []).forEach(add(""));
     if (chart.dataset.overlay) {
-      (document[chart.dataset.overlay] || []).forEach(function (e) { picked.push({ entry: e, suffix: "(errors)" }); });
+      (document[chart.dataset.overlay] || []).forEach(add("(errors)"));
     }
     var times = {};
     picked.forEach(function (p) { p.entry.datapoints.forEach(function (d) { times[d[0]] = true; }); });

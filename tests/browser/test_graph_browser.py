@@ -450,3 +450,14 @@ def test_sample_across_two_clusters_in_the_default_view_with_the_graph_summary(
     page.set_viewport_size({"width": 1280, "height": 800})
     page.wait_for_timeout(300)
     screenshot(page, "graph-multicluster-summary-1280")
+
+    # the west-to-east edge's panel charts its own rate and response times (GP-05)
+    page.evaluate(
+        """() => window.meshGraph.cy.edges().filter(e =>
+             e.source().data('cluster') === 'west' && e.target().data('cluster') === 'east'
+             && e.source().data('nodeType') !== 'service').first().emit('tap')"""
+    )
+    page.wait_for_selector('#graph-panel-edge-charts[data-state="loaded"]')
+    drawn = page.locator('#graph-panel-edge-charts .metrics-chart[data-state="drawn"]')
+    assert drawn.count() == 2
+    screenshot(page, "graph-edge-panel-charts")

@@ -272,6 +272,18 @@ def test_an_edge_panel_shows_rate_errors_and_responses(client, demo_console):
     html = response.content.decode()
     assert "ecommerce-ui-v1 → order-management-v2" in html
     assert "503" in html and 'data-health="Failure"' in html
+    # GP-05: the destination's inbound metrics by source, of which the charts keep this one
+    charts = re.search(r'id="graph-panel-edge-charts" data-metrics-url="([^"]+)"', html)
+    assert charts
+    url = charts.group(1).replace("&amp;", "&")
+    assert url.startswith("/api/namespaces/ecommerce/workloads/order-management-v2/metrics?")
+    assert "byLabels[]=source_workload" in url.replace("%5B%5D", "[]")
+    assert 'data-label-filter="source_workload=ecommerce-ui-v1"' in html
+    answer = client.get(url).json()
+    assert any(
+        e["labels"].get("source_workload") == "ecommerce-ui-v1"
+        for e in answer["request_duration_millis"]
+    )
 
 
 def test_the_panel_reads_the_graph_on_screen_without_asking_prometheus_again(
