@@ -20,6 +20,8 @@ from mesh.inventory.model import (
     Service,
     Workload,
 )
+from mesh.inventory.tls import ORDER as TLS_ORDER
+from mesh.inventory.tls import NamespaceTLS, namespace_tls
 from mesh.viewer import Viewer
 
 KINDS = ("app", "workload", "service")
@@ -32,6 +34,7 @@ class ListFilters:
     health: str = ""  # a status value, "" for any
     label: str = ""  # "key" or "key=value"
     plane: str = ""  # namespaces only: "control-plane", "data-plane" or "" for both
+    mtls: str = ""  # namespaces only: a mesh.inventory.tls status, or "" for any
     sort: str = "name"
     descending: bool = False
 
@@ -71,6 +74,7 @@ class NamespaceRow:
     app_count: int
     workload_count: int
     service_count: int
+    tls: NamespaceTLS | None = None
 
     @property
     def status(self) -> str:
@@ -210,7 +214,11 @@ def namespace_rows(
     snapshots: Mapping[str, ClusterSnapshot],
     visible: Mapping[str, Iterable[str]],
     health: HealthLookup,
+    root_namespace: str = "istio-system",
 ) -> list[NamespaceRow]:
+    """`root_namespace` holds the mesh-wide PeerAuthentication each row's mTLS falls back to
+    (read from the snapshot whether or not the user may list that namespace: only the
+    resulting status is shown)."""
     return [
         NamespaceRow(
             inventory.namespace,
@@ -218,6 +226,7 @@ def namespace_rows(
             len(inventory.apps),
             len(inventory.workloads),
             len(inventory.services),
+            namespace_tls(inventory, snapshots[cluster].namespaces.get(root_namespace)),
         )
         for cluster, ns, inventory in visible_inventories(snapshots, visible)
     ]
@@ -236,6 +245,7 @@ def filter_namespace_rows(rows: Sequence[NamespaceRow], filters: ListFilters) ->
         and (not filters.health or r.status == filters.health)
         and _label_matches(r.namespace.labels, filters.label)
         and (not filters.plane or filters.plane == _plane(r))
+        and (not filters.mtls or (r.tls is not None and r.tls.status == filters.mtls))
     ]
 
     def key(r: NamespaceRow) -> tuple[object, ...]:
@@ -244,6 +254,8 @@ def filter_namespace_rows(rows: Sequence[NamespaceRow], filters: ListFilters) ->
             return (-PRIORITY[r.status], *base)
         if filters.sort == "cluster":
             return (r.namespace.cluster, *base)
+        if filters.sort == "mtls":
+            return (r.tls.rank if r.tls else len(TLS_ORDER), *base)
         return base
 
     kept.sort(key=key)

@@ -17,6 +17,7 @@ from kiali_site.scope_memory import CLUSTER, NAMESPACES, REFRESH, scoped_page
 from kiali_site.sorting import sort_links
 from mesh.health.model import LABELS
 from mesh.inventory.listing import (
+    NamespaceRow,
     entity_rows,
     filter_namespace_rows,
     filter_rows,
@@ -26,6 +27,7 @@ from mesh.inventory.summary import overview
 from mesh.views.common import REFRESH_CHOICES, refresh_of
 from mesh.views.inventory_data import (
     HEALTH_VALUES,
+    MTLS_CHOICES,
     PLANES,
     InventoryData,
     list_filters,
@@ -114,9 +116,21 @@ def overview_page(request: MeshRequest) -> HttpResponse:
 def namespaces_page(request: MeshRequest) -> HttpResponse:
     data = load_inventory(request)
     filters = list_filters(request)
-    rows = filter_namespace_rows(namespace_rows(data.snapshots, data.visible, data.health), filters)
-    page = paged(request, rows)
+    root = request.mesh.config.external_services.istio.root_namespace
+    rows = filter_namespace_rows(
+        namespace_rows(data.snapshots, data.visible, data.health, root), filters
+    )
     validation = config_counts(list(data.visible))
+    if filters.sort == "config":  # NS-04: errors first, then warnings, valid, none
+        rank = {"error": 0, "warning": 1, "valid": 2}
+
+        def by_config(row: NamespaceRow) -> tuple[int, str, str]:
+            ns = row.namespace
+            counts = validation.counts.get((ns.cluster, ns.name), ConfigCounts())
+            return (rank[counts.status] if counts.objects else 3, ns.name, ns.cluster)
+
+        rows.sort(key=by_config, reverse=filters.descending)
+    page = paged(request, rows)
     context = _common(request, data) | {
         "rows": rows,
         "page": page,
@@ -130,7 +144,10 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
         ],
         "filters": filters,
         "plane_choices": PLANES,
-        "sort_links": sort_links(request.GET, ["name", "cluster", "health"], "name"),
+        "mtls_choices": MTLS_CHOICES,
+        "sort_links": sort_links(
+            request.GET, ["name", "cluster", "health", "mtls", "config"], "name"
+        ),
         "validation": validation,
     }
     return render_page(request, "inventory/namespaces.html", context)

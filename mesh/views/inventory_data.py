@@ -20,12 +20,15 @@ from mesh.health.tasks import queue_refresh
 from mesh.inventory.listing import ListFilters
 from mesh.inventory.model import ClusterSnapshot
 from mesh.inventory.store import snapshot_for
+from mesh.inventory.tls import LABELS as TLS_LABELS
+from mesh.inventory.tls import ORDER as TLS_ORDER
 from mesh.kube.errors import KubeError
 from mesh.viewer import Viewer
 from mesh.views.common import prometheus_for
 
 HEALTH_VALUES = ("Failure", "Degraded", "Not Ready", "Healthy", "NA")
 PLANES = (("control-plane", "Control plane"), ("data-plane", "Data plane"))
+MTLS_CHOICES = tuple((status, TLS_LABELS[status]) for status in TLS_ORDER)
 
 
 @dataclass
@@ -111,6 +114,7 @@ def list_filters(request: MeshRequest, default_sort: str = "name") -> ListFilter
         health=health if health in HEALTH_VALUES else "",
         label=request.GET.get("label", "")[:200],
         plane=plane if (plane := request.GET.get("type", "")) in dict(PLANES) else "",
+        mtls=mtls if (mtls := request.GET.get("mtls", "")) in TLS_LABELS else "",
         sort=request.GET.get("sort", default_sort),
         descending=request.GET.get("order") == "desc",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.cache import cache
 
@@ -180,3 +182,24 @@ def test_the_api_speaks_kiali_field_names(
     assert catalog_app["labels"] == {"app": "product-catalog", "version": "v1,v2"}
     services = client.get("/api/clusters/services", {"namespaces": "ecommerce"}).json()["services"]
     assert any(s["name"] == "ecommerce-ui" and s["ports"] for s in services)
+
+
+def test_namespaces_show_their_mtls_and_filter_and_sort_by_it(
+    client, demo_mesh, east_cluster, console_on
+):
+    console_on(east_cluster, config=config_for(DEAD_PROMETHEUS))
+    html = client.get("/namespaces/", {"namespaces": ""}).content.decode()
+
+    def mtls(name: str) -> str:
+        row = html.split(f'<tr data-name="{name}"', 1)[1].split("</tr>", 1)[0]
+        return row.split('data-mtls="', 1)[1].split('"', 1)[0]
+
+    assert mtls("ecommerce") == "strict"  # its own STRICT PeerAuthentication
+    assert mtls("bookinfo") == "partial"  # STRICT, but bookinfo-no-mtls turns TLS off
+    assert mtls("sample") == "permissive"  # nothing set: Istio's default
+    assert "bookinfo-no-mtls disables TLS" in html
+    strict = client.get("/namespaces/", {"namespaces": "", "mtls": "strict"})
+    assert set(rows(strict)) == {"ecommerce"}
+    ordered = client.get("/namespaces/", {"namespaces": "", "sort": "mtls"}).content.decode()
+    names = re.findall(r'<tr data-name="([^"]+)"', ordered)
+    assert names.index("ecommerce") < names.index("bookinfo") < names.index("sample")
