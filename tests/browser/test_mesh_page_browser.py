@@ -22,7 +22,31 @@ def test_the_mesh_page_shows_both_clusters_in_a_browser(
     console_on(
         east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
     )
+    page.goto(f"{live_server.url}/applications/?namespaces=")  # the inventory is read
     page.goto(f"{live_server.url}/mesh/")
+    # ME-01: the topology, one box per cluster with its istiod and data plane
+    page.wait_for_selector('#mesh-topology[data-state="drawn"]')
+    nodes = page.evaluate(
+        "() => window.meshTopology.nodes().map(n => ({kind: n.data('kind'),"
+        " label: n.data('label'), health: n.data('health'),"
+        " parent: n.parent().length ? n.parent().data('label') : ''}))"
+    )
+    boxes = {n["label"] for n in nodes if n["kind"] == "cluster"}
+    assert boxes == {"cluster east", "cluster west"}
+    istiods = [n for n in nodes if n["kind"] == "istiod"]
+    assert {n["parent"] for n in istiods} == boxes and all(
+        n["health"] == "Healthy" for n in istiods
+    )
+    assert any(n["kind"] == "dataplane" and n["parent"] == "cluster east" for n in nodes)
+    prometheus = next(n for n in nodes if n["label"] == "Prometheus")
+    assert prometheus["parent"] == "External deployments" and prometheus["health"] == "Healthy"
+    page.evaluate(
+        "() => window.meshTopology.nodes().filter(n => n.data('kind') === 'istiod'"
+        " && n.parent().data('label') === 'cluster west').emit('tap')"
+    )
+    panel = page.locator("#mesh-topology-panel")
+    assert "1.24.2" in panel.inner_text() and "istio-system/istiod" in panel.inner_text()
+    screenshot(page, "mesh-topology")
     clusters = page.locator("#clusters tbody tr")
     assert clusters.count() == 2
     assert clusters.nth(0).get_attribute("data-cluster") == "east"
