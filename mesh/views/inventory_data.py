@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from kiali_site.access import unreachable_reason
 from kiali_site.context import MeshRequest
 from kiali_site.scope import PageScope, page_scope
 from mesh.clusters.access import KubeconfigError
@@ -39,10 +40,13 @@ class InventoryData:
     health: HealthLookup
     errors: dict[str, str] = field(default_factory=dict)  # cluster -> reason
     multi_cluster: bool = False
+    # Clusters found not answering by this request's own reads, after the scope was taken:
+    # the page's rows say so in the same answer as its banner does.
+    found_unreachable: dict[str, str] = field(default_factory=dict)
 
     @property
     def unreachable(self) -> dict[str, str]:
-        return self.scope.unreachable
+        return {**self.scope.unreachable, **self.found_unreachable}
 
     @property
     def health_problems(self) -> list[tuple[str, str]]:
@@ -97,6 +101,11 @@ def load_inventory(
         lookup = cached_health(visible)
     else:
         lookup = HealthLookup()
+    found_unreachable = {
+        c: reason
+        for c in sorted({*scope.clusters, *errors})
+        if c not in scope.unreachable and (reason := unreachable_reason(request, c))
+    }
     return InventoryData(
         scope=scope,
         visible=dict(visible),
@@ -104,6 +113,7 @@ def load_inventory(
         health=lookup,
         errors=errors,
         multi_cluster=registry.is_multi_cluster,
+        found_unreachable=found_unreachable,
     )
 
 
