@@ -28,7 +28,12 @@ STALE = '#graph-canvas[data-state="stale"]'
 def test_while_prometheus_hangs_the_graph_shows_its_last_drawing_and_lists_still_answer(
     page, live_server, demo_mesh, east_cluster, freezable_prometheus, console_on
 ):
-    wait_for_samples(freezable_prometheus.url, "sum(rate(istio_requests_total[60s])) > 0")
+    # The page draws ecommerce's workloads over 60 s: wait for that traffic itself (any rate
+    # at all can come first, and the graph would then be empty).
+    wait_for_samples(
+        freezable_prometheus.url,
+        'sum(rate(istio_requests_total{destination_service_namespace="ecommerce"}[60s])) > 0',
+    )
     console_on(
         east_cluster,
         config={
@@ -38,7 +43,9 @@ def test_while_prometheus_hangs_the_graph_shows_its_last_drawing_and_lists_still
     )
     graph_url = f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload"
     page.goto(graph_url)
-    page.wait_for_selector(DRAWN)
+    page.wait_for_selector('#graph-canvas[data-state]:not([data-state="loading"])')
+    state = page.locator("#graph-canvas").get_attribute("data-state")
+    assert state == "drawn", f"{state}: {page.locator('#graph-message').inner_text()}"
     drawn = page.evaluate("() => window.meshGraph.cy.nodes().length")
     SAME_GRAPHS.clear()  # else the graph just built answers the reload
 
