@@ -62,6 +62,8 @@ def mesh_topology(
         ]
         if info.secret_name:
             details.append(["Secret", info.secret_name])
+        if entry.error:
+            details.append(["Problem", entry.error])
         links = [
             [
                 f"{link.instance.namespace} / {link.instance.service_name}".strip(" /")
@@ -107,8 +109,6 @@ def mesh_topology(
                     )
                 )
                 edges.append(_edge(istiod, plane_node))
-        if entry.error:
-            details.append(["Problem", entry.error])
     nodes.append(
         _node(
             console,

@@ -323,23 +323,11 @@ def rates_error(protocol: str, rates: Mapping[str, Any]) -> float:
 
 
 @dataclass(frozen=True)
-class CodeClasses:
+class CodeClasses(RateLine):
     """One protocol's rate in one direction, split as the panel's bar shows it: successes,
     redirections, client and server errors, and requests that got no response."""
 
-    protocol: str
-    rate: float
-    classes: list[tuple[str, float]]  # (class, rate), in the bar's order, zero ones left out
-    edges: int
-
-    @property
-    def unit(self) -> str:
-        return UNITS.get(self.protocol, "")
-
-    @property
-    def percent_error(self) -> float:
-        failed = sum(r for c, r in self.classes if c in ERROR_CLASSES)
-        return failed / self.rate * 100 if self.rate > 0 else 0.0
+    classes: list[tuple[str, float]] = field(default_factory=list)  # (class, rate), bar order
 
     @property
     def bar(self) -> list[tuple[str, float]]:
@@ -383,8 +371,9 @@ def _code_lines(edges: Iterable[Data]) -> list[CodeClasses]:
         CodeClasses(
             p,
             sum(totals[p].values()),
-            [(c, r) for c, r in totals[p].items() if r > 0],
+            sum(r for c, r in totals[p].items() if c in ERROR_CLASSES),
             counts[p],
+            [(c, r) for c, r in totals[p].items() if r > 0],
         )
         for p in ("http", "grpc", "tcp")
         if p in totals
