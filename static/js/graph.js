@@ -280,7 +280,69 @@
         cy.center();
       }
     });
-    cy.layout(LAYOUTS[config.layout] ? LAYOUTS[config.layout]() : LAYOUTS.dagre()).run();
+    const chosen = LAYOUTS[config.layout] ? config.layout : "dagre";
+    if (chosen === "dagre" || !cy.nodes(":parent").length) {
+      cy.layout(LAYOUTS[chosen]()).run();
+    } else {
+      boxedLayout(chosen);
+    }
+  }
+
+  // Grid, concentric and breadthfirst place every node as if boxes did not exist, so the
+  // boxes end up overlapping. Instead, each box's own nodes are laid out with the chosen
+  // layout, innermost boxes first, and then the boxes and loose nodes of each level are
+  // packed in rows like tiles, so that every box stays a separate rectangle.
+  const BOX_GAP = 50;
+  function boxedLayout(name) {
+    // Measure with labels at the largest size readableLabels() may give them, so that a
+    // zoomed-out graph's bigger labels do not make boxes grow into each other.
+    const scale = labelScale;
+    labelScale = 2;
+    cy.style().update();
+    arrangeLevel(cy.nodes().orphans(), name);
+    labelScale = scale;
+    cy.style().update();
+    cy.fit(undefined, 40);
+    cy.emit("layoutstop");
+  }
+
+  function arrangeLevel(children, name) {
+    const boxes = children.filter((n) => n.isParent());
+    const loose = children.filter((n) => !n.isParent());
+    boxes.forEach((box) => arrangeLevel(box.children(), name));
+    const tiles = boxes.map((box) => ({ move: box.descendants().not(":parent"), measure: box }));
+    if (loose.length) {
+      const options = { ...LAYOUTS[name](), fit: false, animate: false,
+        boundingBox: { x1: 0, y1: 0, w: Math.max(200, Math.sqrt(loose.length) * 160), h: Math.max(120, Math.sqrt(loose.length) * 120) } };
+      if (name === "breadthfirst") {
+        const roots = loose.filter((n) => n.data("isRoot"));
+        options.roots = roots.length ? roots : undefined;
+      }
+      loose.layout(options).run();
+      tiles.unshift({ move: loose, measure: loose });
+    }
+    packTiles(tiles);
+  }
+
+  function packTiles(tiles) {
+    const sized = tiles.map((tile) => ({ nodes: tile.move, box: tile.measure.boundingBox({ includeLabels: true }) }));
+    const area = sized.reduce((sum, t) => sum + (t.box.w + BOX_GAP) * (t.box.h + BOX_GAP), 0);
+    const rowWidth = Math.max(Math.sqrt(area) * 1.6, ...sized.map((t) => t.box.w));
+    let x = 0;
+    let y = 0;
+    let rowHeight = 0;
+    sized.forEach(({ nodes, box }) => {
+      if (x > 0 && x + box.w > rowWidth) {
+        x = 0;
+        y += rowHeight + BOX_GAP;
+        rowHeight = 0;
+      }
+      const dx = x - box.x1;
+      const dy = y - box.y1;
+      nodes.forEach((n) => { const p = n.position(); n.position({ x: p.x + dx, y: p.y + dy }); });
+      x += box.w + BOX_GAP;
+      rowHeight = Math.max(rowHeight, box.h);
+    });
   }
 
   const LAYOUTS = {

@@ -461,3 +461,37 @@ def test_sample_across_two_clusters_in_the_default_view_with_the_graph_summary(
     drawn = page.locator('#graph-panel-edge-charts .metrics-chart[data-state="drawn"]')
     assert drawn.count() == 2
     screenshot(page, "graph-edge-panel-charts")
+
+
+BOX_OVERLAPS = """() => {
+  const cy = window.meshGraph.cy;
+  const overlaps = [];
+  cy.nodes(':parent').forEach(a => {
+    a.siblings(':parent').forEach(b => {
+      if (a.id() >= b.id()) return;
+      const p = a.boundingBox(), q = b.boundingBox();
+      if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2)
+        overlaps.push([a.data('label'), b.data('label')]);
+    });
+    // a node that is not the box's own is never drawn inside it
+    cy.nodes().not(':parent').difference(a.descendants()).forEach(n => {
+      const p = a.boundingBox(), c = n.position();
+      if (c.x > p.x1 && c.x < p.x2 && c.y > p.y1 && c.y < p.y2)
+        overlaps.push([a.data('label'), n.data('label')]);
+    });
+  });
+  return overlaps;
+}"""
+
+
+@pytest.mark.parametrize("layout", ["grid", "concentric", "breadthfirst"])
+def test_every_layout_keeps_boxes_apart(page, live_server, graph_console, layout):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(
+        f"{live_server.url}/graph/?namespaces=sample,ecommerce&duration=60"
+        f"&graphType=versionedApp&layout={layout}"
+    )
+    page.wait_for_selector(DRAWN)
+    assert page.evaluate("() => window.meshGraph.cy.nodes(':parent').length") >= 4
+    assert page.evaluate(BOX_OVERLAPS) == []
+    screenshot(page, f"graph-layout-{layout}")
