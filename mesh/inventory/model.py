@@ -187,6 +187,14 @@ class NamespaceInventory:
     def app(self, name: str) -> App | None:
         return next((a for a in self.apps if a.name == name), None)
 
+    def entity(self, kind: str, name: str) -> App | Workload | Service | None:
+        """`kind`: "app", "workload" or "service", as list rows and detail URLs name them."""
+        if kind == "app":
+            return self.app(name)
+        if kind == "workload":
+            return self.workload(name)
+        return self.service(name)
+
 
 @dataclass
 class ClusterSnapshot:

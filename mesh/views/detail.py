@@ -22,17 +22,14 @@ from kiali_site.rendering import render_page
 from mesh.clusters.access import KubeconfigError
 from mesh.graph.engine import GraphRequest, build_graph, prometheus_query
 from mesh.graph.options import NodeSpec, OptionsError, parse_options
-from mesh.health.explain import HealthReason, explain
+from mesh.health.explain import HealthReason
 from mesh.health.model import (
-    AppHealth,
-    ServiceHealth,
     StatusInfo,
-    WorkloadHealth,
-    WorkloadStatus,
 )
 from mesh.health.serving import HealthLookup, health_for_pages
 from mesh.health.tasks import queue_refresh
-from mesh.health.tolerance import compile_rules, tolerances_for
+from mesh.health.tolerance import compile_rules
+from mesh.health.why import health_why
 from mesh.inventory.detail import (
     ConfigRow,
     TrafficPeers,
@@ -82,49 +79,13 @@ class HealthView:
     duration: str = ""
 
 
-def _entity(kind: str, inventory: NamespaceInventory, name: str) -> Entity | None:
-    if kind == "app":
-        return inventory.app(name)
-    if kind == "workload":
-        return inventory.workload(name)
-    return inventory.service(name)
-
-
-def _health(
-    request: MeshRequest,
-    kind: str,
-    inventory: NamespaceInventory,
-    entity: Entity,
-    lookup: HealthLookup,
-) -> HealthView:
-    cluster, namespace = inventory.namespace.cluster, inventory.namespace.name
-    unavailable = lookup.errors.get(cluster, "")
-    entry = lookup.entry(cluster, namespace)
-    health: AppHealth | WorkloadHealth | ServiceHealth | None
-    statuses: list[WorkloadStatus] = []
-    annotations: dict[str, str] = {}
-    if isinstance(entity, App):
-        app_health = lookup.app(cluster, namespace, entity.name)
-        statuses = list(app_health.workload_statuses) if app_health else []
-        health = app_health
-    elif isinstance(entity, Workload):
-        workload_health = lookup.workload(cluster, namespace, entity.name)
-        if workload_health and workload_health.workload_status:
-            statuses = [workload_health.workload_status]
-        annotations = entity.health_annotations
-        health = workload_health
-    else:
-        health = lookup.service(cluster, namespace, entity.name)
-        annotations = entity.health_annotations
-    if health is None:
+def _health(request: MeshRequest, entity: Entity, lookup: HealthLookup) -> HealthView:
+    unavailable = lookup.errors.get(entity.cluster, "")
+    why = health_why(lookup, compile_rules(request.mesh.config.health_config), entity)
+    if why.info is None:
         return HealthView(unavailable=unavailable)
-    rules = compile_rules(request.mesh.config.health_config)
-    tolerances = tolerances_for(rules, namespace, kind, entity.name, annotations)
     return HealthView(
-        info=health.status,
-        reasons=explain(health.requests, statuses, tolerances),
-        unavailable=unavailable,
-        duration=entry.duration if entry else "",
+        info=why.info, reasons=why.reasons, unavailable=unavailable, duration=why.duration
     )
 
 
@@ -239,7 +200,7 @@ def _detail_page(
         failed = {"kind": kind, "cluster": cluster, "namespace": namespace, "name": name}
         return render_page(request, "detail/detail.html", failed | {"error": reason}, status=503)
     inventory = snapshot.namespaces.get(namespace)
-    entity = _entity(kind, inventory, name) if inventory else None
+    entity = inventory.entity(kind, name) if inventory else None
     if inventory is None or entity is None:
         raise Http404(f"There is no {kind} {name} in namespace {namespace} of {cluster}.")
 
@@ -275,7 +236,7 @@ def _detail_page(
         )
         if lookup.computed_on_demand:
             queue_refresh()
-        context["health"] = _health(request, kind, inventory, entity, lookup)
+        context["health"] = _health(request, entity, lookup)
     if tab == "overview":
         context |= _overview(request, kind, inventory, entity)
     elif tab == "traffic":

@@ -423,8 +423,10 @@
       cy.on("mouseover", "node", (event) => {
         if (event.target.isParent()) return;
         cy.elements().not(event.target.closedNeighborhood().union(event.target.ancestors())).addClass("dimmed");
+        if (menu.hidden) showHealthPopover(event.target);
       });
-      cy.on("mouseout", "node", () => cy.elements().removeClass("dimmed"));
+      cy.on("mouseout", "node", () => { cy.elements().removeClass("dimmed"); hideHealthPopover(); });
+      cy.on("tap cxttap zoom pan", hideHealthPopover);
       cy.on("tap cxttap zoom pan", (event) => { if (event.type !== "cxttap" || event.target === cy) closeMenu(); });
       layout();
       window.meshGraph.cy = cy;
@@ -657,6 +659,82 @@
     }
     animationFrame = requestAnimationFrame(animate);
   }
+
+  // ---- health popover (HE-06) ------------------------------------------------------------
+  // Hovering a node says why it has its colour: the health engine's status with its pods
+  // and each direction's requests, or, for nodes the engine does not cover, the status this
+  // graph's own rates give.
+  const STATUS_TEXT = { Healthy: "Healthy", Degraded: "Degraded", Failure: "Failure", "Not Ready": "Not Ready", NA: "No health information" };
+  const healthPopover = document.createElement("div");
+  healthPopover.id = "graph-health-popover";
+  healthPopover.className = "pf-v5-c-popover graph-health-popover";
+  healthPopover.setAttribute("role", "tooltip");
+  healthPopover.hidden = true;
+  container.parentElement.appendChild(healthPopover);
+
+  function podsText(health) {
+    const statuses = health.workloadStatuses || (health.workloadStatus ? [health.workloadStatus] : []);
+    if (!statuses.length) return "";
+    const available = statuses.reduce((sum, s) => sum + num(s.availableReplicas), 0);
+    const desired = statuses.reduce((sum, s) => sum + num(s.desiredReplicas), 0);
+    return `${available} of ${desired} pod${desired === 1 ? "" : "s"} available`;
+  }
+
+  function showHealthPopover(node) {
+    const d = node.data();
+    if (d.nodeType === "box" || node.isParent()) return;
+    const rows = [];
+    const health = d.healthData || null;
+    if (health) {
+      const pods = podsText(health);
+      if (pods) rows.push(["Pods", pods]);
+    }
+    const inbound = nodeRate(d, ["http", "grpc"], "In");
+    const outbound = nodeRate(d, ["http", "grpc"], "Out");
+    rows.push(["Inbound", inbound > 0 ? `${inbound.toFixed(2)} req/s, ${nodeErrorPercent(d).toFixed(1)}% errors` : "no requests in this graph"]);
+    if (outbound > 0) rows.push(["Outbound", `${outbound.toFixed(2)} req/s`]);
+    const tcp = nodeRate(d, ["tcp"], "In");
+    if (tcp > 0) rows.push(["TCP in", `${tcp.toFixed(0)} B/s`]);
+    const status = d.health || "NA";
+    healthPopover.replaceChildren();
+    const content = document.createElement("div");
+    content.className = "pf-v5-c-popover__content";
+    const title = document.createElement("h3");
+    title.className = "pf-v5-c-title pf-m-md";
+    title.textContent = nodeName(d) + (d.nodeType === "app" && d.version ? " " + d.version : "");
+    const state = document.createElement("p");
+    state.dataset.health = status;
+    const dot = document.createElement("span");
+    dot.style.color = COLOURS[status] || COLOURS.NA;
+    dot.textContent = "● ";
+    state.append(dot, STATUS_TEXT[status] || status);
+    const source = document.createElement("p");
+    source.className = "console-muted";
+    source.textContent = health && health.status ? "from the health engine's last window" : "from this graph's rates";
+    const list = document.createElement("dl");
+    list.className = "graph-health-popover__list";
+    rows.forEach(([term, value]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = term;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      list.append(dt, dd);
+    });
+    content.append(title, state, list, source);
+    healthPopover.append(content);
+    const box = node.renderedBoundingBox({ includeLabels: false });
+    healthPopover.hidden = false;
+    const right = container.clientWidth - box.x2 > healthPopover.offsetWidth + 16;
+    healthPopover.style.left = (right ? box.x2 + 12 : Math.max(4, box.x1 - healthPopover.offsetWidth - 12)) + container.offsetLeft + "px";
+    healthPopover.style.top = Math.max(4, box.y1) + container.offsetTop + "px";
+  }
+
+  function hideHealthPopover() { healthPopover.hidden = true; }
+  // A pointer that leaves the canvas quickly gives cytoscape no mouseout.
+  container.addEventListener("mouseleave", () => {
+    hideHealthPopover();
+    if (cy) cy.elements().removeClass("dimmed");
+  });
 
   // ---- context menu --------------------------------------------------------------------
   const menu = document.createElement("ul");

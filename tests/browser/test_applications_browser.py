@@ -72,6 +72,20 @@ def test_the_applications_page_shows_both_clusters_health_and_canary_labels(
     )
     assert "computed" in page.locator("#health-age").inner_text()
 
+    # hovering a health badge explains it (HE-06): pods, traffic, and the failing part
+    failing = row("order-management").locator('td[data-label="Health"]')
+    failing.locator(".console-popover__toggle").hover()
+    popover = failing.locator('[role="tooltip"]')
+    assert popover.is_visible()
+    text = popover.inner_text()
+    assert "pods available" in text and "req/s" in text
+    assert popover.locator('[data-reason="inbound"]').count() >= 1
+    assert "errors" in popover.locator('[data-reason="inbound"]').first.inner_text()
+    screenshot(page, "applications-health-popover")
+    healthy = row("product-catalog").locator('td[data-label="Health"]')
+    healthy.locator(".console-popover__toggle").focus()  # keyboard users get it too
+    assert "within its tolerances" in healthy.locator('[role="tooltip"]').inner_text()
+
     # filtering by health goes through HTMX and keeps the state in the URL
     page.select_option("#f-health", "Healthy")
     page.wait_for_url("**health=Healthy**")

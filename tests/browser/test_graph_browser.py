@@ -105,6 +105,21 @@ def test_the_ecommerce_graph_draws_with_errors_badges_and_a_side_panel(
     assert page.locator('#graph-panel-charts .metrics-chart[data-state="drawn"]').count() == 2
     screenshot(page, "graph-side-panel")
 
+    # hovering a node explains its colour (HE-06)
+    failing = next(n for n in nodes if n["workload"] == "order-management-v2")
+    at = node_center(page, 'node[id="{}"]'.format(failing["id"]))
+    page.mouse.move(at["x"], at["y"])
+    popover = page.wait_for_selector("#graph-health-popover:not([hidden])")
+    text = popover.inner_text()
+    assert "order-management" in text and "% errors" in text
+    assert popover.query_selector("[data-health]").get_attribute("data-health") in (
+        "Failure",
+        "Degraded",
+    )
+    screenshot(page, "graph-health-popover")
+    page.mouse.move(5, 5)
+    page.wait_for_selector("#graph-health-popover", state="hidden")
+
 
 def test_find_and_hide_expressions_apply_and_explain_their_mistakes(
     page, live_server, graph_console
