@@ -19,6 +19,7 @@ from mesh.clusters.access import KubeconfigError
 from mesh.clusters.registry import ClusterInfo, KialiInstance, Registry
 from mesh.kube.controlplanes import ControlPlane, control_planes
 from mesh.kube.errors import KubeError
+from mesh.kube.meshconfig import MeshConfigDoc, read_mesh_config
 from mesh.viewer import Viewer
 
 
@@ -36,6 +37,8 @@ class ClusterStatus:
     control_planes: list[ControlPlane] = field(default_factory=list)
     error: str = ""
     hidden: bool = False  # the viewer reaches no namespace of this cluster
+    # per control plane ("namespace/name"), its mesh configuration (ME-05)
+    mesh_configs: dict[str, MeshConfigDoc] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,21 @@ class MeshStatus:
         return sum(len(c.control_planes) for c in self.clusters)
 
 
-def _cluster_status(registry: Registry, info: ClusterInfo) -> ClusterStatus:
+def _cluster_status(registry: Registry, info: ClusterInfo, config_map: str) -> ClusterStatus:
     if not info.accessible or not info.reachable:
         return ClusterStatus(info)
     if info.is_home and registry.ignore_home_cluster:
         return ClusterStatus(info, error="external deployment: the home cluster is not in the mesh")
     try:
-        planes = control_planes(registry.access[info.name].service_client(), info.name)
+        client = registry.access[info.name].service_client()
+        planes = control_planes(client, info.name)
     except (KubeError, KubeconfigError) as exc:
         return ClusterStatus(info, error=getattr(exc, "message", str(exc)))
-    return ClusterStatus(info, planes)
+    configs = {
+        plane.key: read_mesh_config(client, info.name, plane.namespace, plane.revision, config_map)
+        for plane in planes
+    }
+    return ClusterStatus(info, planes, mesh_configs=configs)
 
 
 def external_services(
@@ -147,12 +155,14 @@ def _seen_status(
             error=reach_errors.get(info.name, ""),
             hidden=True,
         )
-    status = _cluster_status(registry, info)
+    status = _cluster_status(registry, info, config.external_services.istio.config_map_name)
     planes = [cp for cp in status.control_planes if viewer.sees(info.name, cp.namespace)]
+    seen = {cp.key for cp in planes}
+    configs = {key: doc for key, doc in status.mesh_configs.items() if key in seen}
     # Remote clusters' Secrets live in the console's namespace on the home cluster.
     secret_seen = viewer.sees(registry.home, config.deployment.namespace)
     cluster = info if secret_seen else replace(info, secret_name="")
-    return ClusterStatus(cluster, planes, status.error)
+    return ClusterStatus(cluster, planes, status.error, mesh_configs=configs)
 
 
 def cluster_consoles(info: ClusterInfo, viewer: Viewer) -> list[ConsoleLink]:

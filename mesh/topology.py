@@ -1,19 +1,65 @@
-"""The Mesh page's topology (ME-01, ME-02, ME-03): the infrastructure as a graph, built from
-what the page already shows (mesh.meshstatus.MeshStatus, cut to the viewer), so it shows
-nothing the tables below it do not. One box per cluster holds its control planes, a
+"""The Mesh page's topology (ME-01 to ME-05, ME-07): the infrastructure as a graph, built
+from what the page already shows (mesh.meshstatus.MeshStatus, cut to the viewer), so it
+shows nothing the tables below it do not. One box per cluster holds its control planes, a
 data-plane node for the namespaces they manage that the user may see, and the console on
 its home cluster; Prometheus, Grafana and tracing sit in an "External deployments" box.
-Edges: console → istiod, istiod → data plane, console → each external service."""
+Edges: console → istiod, istiod → data plane, console → each external service.
+
+Each node carries its panel: `details` (term, value) pairs, and where it has them a
+`table` (the data plane's namespaces) and a `yaml` document (a control plane's mesh
+configuration). The summary panel, shown when nothing is selected, is `summary`."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from mesh.health.model import LABELS, NA, PRIORITY
 from mesh.meshstatus import MeshStatus
 
 OK, FAILURE, UNKNOWN = "Healthy", "Failure", "NA"
+
+
+@dataclass(frozen=True)
+class DataPlaneNamespace:
+    """One row of a data plane's panel (ME-07)."""
+
+    name: str
+    url: str  # the namespace's page
+    health: str  # a health status value
+    mtls: str  # the mTLS label ("Strict", ...)
+    config: str  # "valid", "warning", "error", or "" when not validated yet
+    config_url: str  # Istio Config of the namespace
+
+
+@dataclass(frozen=True)
+class MeshCounts:
+    """What the summary panel counts beyond the topology's own nodes, from the inventory
+    of the namespaces the user may see."""
+
+    gateways: int = 0
+    waypoints: int = 0
+
+
+def _worst(statuses: Sequence[str]) -> str:
+    return max(statuses, key=PRIORITY.__getitem__, default=NA)
+
+
+def _namespace_table(rows: Sequence[DataPlaneNamespace]) -> dict[str, Any]:
+    return {
+        "columns": ["Namespace", "Health", "mTLS", "Istio config"],
+        "rows": [
+            [
+                {"text": r.name, "href": r.url},
+                {"text": LABELS[r.health], "status": r.health},
+                {"text": r.mtls},
+                {"text": r.config or "not validated yet", "href": r.config_url, "config": r.config},
+            ]
+            for r in rows
+        ],
+    }
 
 
 def _id(*parts: str) -> str:
@@ -38,14 +84,18 @@ def _edge(source: str, target: str) -> dict[str, Any]:
 
 def mesh_topology(
     status: MeshStatus,
-    data_planes: Mapping[str, Sequence[str]],
+    data_planes: Mapping[str, Sequence[DataPlaneNamespace]],
     console_version: str,
-) -> dict[str, list[dict[str, Any]]]:
-    """Cytoscape elements. `data_planes`: per cluster, the mesh namespaces (not control
-    planes) the user may see there."""
+    mesh_tls: Mapping[str, str],
+    counts: MeshCounts,
+) -> dict[str, Any]:
+    """Cytoscape elements and the summary. `data_planes`: per cluster, the mesh namespaces
+    (not control planes) the user may see there; `mesh_tls`: per cluster, the mesh-wide
+    mTLS mode."""
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     console = _id("console")
+    mesh_ids: set[str] = set()
     home = next((c for c in status.clusters if c.cluster.is_home and not c.hidden), None)
     for entry in status.clusters:
         info = entry.cluster
@@ -77,35 +127,61 @@ def mesh_topology(
         namespaces = list(data_planes.get(info.name, ()))
         for plane in entry.control_planes:
             istiod = _id("istiod", info.name, plane.namespace, plane.name)
+            mesh_config = entry.mesh_configs.get(plane.key)
+            details = [
+                ["Control plane", f"{plane.namespace}/{plane.name}"],
+                ["Istio version", plane.version or "unknown"],
+                ["Revision", plane.revision],
+                ["Replicas", f"{plane.ready_replicas}/{plane.replicas} ready"],
+                ["Manages cluster", plane.cluster_id or info.name],
+                ["Mesh-wide mTLS", mesh_tls.get(info.name, "unknown")],
+            ]
+            extra: dict[str, Any] = {"parent": box}
+            if mesh_config is not None:
+                details += [
+                    ["Outbound traffic", mesh_config.outbound_traffic_policy],
+                    ["Automatic mTLS", "on" if mesh_config.auto_mtls else "off"],
+                    ["Trust domain", mesh_config.trust_domain],
+                    ["Mesh ID", mesh_config.mesh_id],
+                ]
+                if mesh_config.error:
+                    details.append(
+                        ["Mesh config", f"ConfigMap {mesh_config.source}: {mesh_config.error}"]
+                    )
+                else:
+                    extra["yaml"] = {
+                        "title": f"Mesh config (ConfigMap {mesh_config.source})",
+                        "text": mesh_config.text,
+                    }
+                if mesh_config.mesh_id:
+                    mesh_ids.add(mesh_config.mesh_id)
             nodes.append(
                 _node(
                     istiod,
                     "istiod",
                     f"{plane.name} {plane.version}".strip(),
                     OK if plane.ready else FAILURE,
-                    [
-                        ["Control plane", f"{plane.namespace}/{plane.name}"],
-                        ["Istio version", plane.version or "unknown"],
-                        ["Revision", plane.revision],
-                        ["Replicas", f"{plane.ready_replicas}/{plane.replicas} ready"],
-                    ],
-                    parent=box,
+                    details,
+                    **extra,
                 )
             )
             edges.append(_edge(console, istiod))
             if namespaces:
                 plane_node = _id("dataplane", info.name, plane.namespace, plane.name)
+                health = _worst([n.health for n in namespaces])
                 nodes.append(
                     _node(
                         plane_node,
                         "dataplane",
                         f"Data plane ({len(namespaces)} namespace{_plural(namespaces)})",
-                        OK,
+                        health if health != NA else OK,
                         [
-                            ["Namespaces", ", ".join(namespaces)],
                             ["Managed by", f"{plane.namespace}/{plane.name}"],
+                            ["Namespaces", str(len(namespaces))],
+                            ["Health", LABELS[health]],
                         ],
                         parent=box,
+                        table=_namespace_table(namespaces),
                     )
                 )
                 edges.append(_edge(istiod, plane_node))
@@ -143,4 +219,28 @@ def mesh_topology(
                 )
             nodes.append(_node(node_id, "service", service.name, health, details, parent=external))
             edges.append(_edge(console, node_id))
-    return {"nodes": nodes, "edges": edges}
+    return {"nodes": nodes, "edges": edges, "summary": _summary(status, nodes, mesh_ids, counts)}
+
+
+def _summary(
+    status: MeshStatus, nodes: Sequence[dict[str, Any]], mesh_ids: set[str], counts: MeshCounts
+) -> dict[str, Any]:
+    """ME-04: the mesh as a whole, counted from the same nodes the graph draws."""
+    kinds = [n["data"]["kind"] for n in nodes]
+    health = _worst([n["data"]["health"] for n in nodes if n["data"]["kind"] != "external"])
+    return {
+        "label": "Mesh",
+        "kind": "mesh",
+        "health": health,
+        "details": [
+            ["Mesh", ", ".join(sorted(mesh_ids)) or "unnamed (no mesh ID read)"],
+            ["Health", LABELS[health]],
+            ["Clusters", str(kinds.count("cluster"))],
+            ["Control planes", str(kinds.count("istiod"))],
+            ["Data planes", str(kinds.count("dataplane"))],
+            ["Other consoles", str(len(status.links))],
+            ["Observability", str(kinds.count("service"))],
+            ["Gateways", str(counts.gateways)],
+            ["Waypoints", str(counts.waypoints)],
+        ],
+    }

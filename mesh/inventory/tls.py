@@ -69,14 +69,17 @@ def namespace_tls(inventory: NamespaceInventory, root: NamespaceInventory | None
     objects = inventory.istio_objects
     root_objects = root.istio_objects if root is not None else []
     own = [o for o in _wide(objects, "PeerAuthentication") if _mode(o.spec)]
-    mesh_wide = [o for o in _wide(root_objects, "PeerAuthentication") if _mode(o.spec)]
     if own:
-        mode, reason = _mode(own[0].spec), f"PeerAuthentication {own[0].name}"
-    elif mesh_wide:
-        mode, reason = _mode(mesh_wide[0].spec), f"mesh-wide PeerAuthentication {mesh_wide[0].name}"
+        status = _MODES.get(_mode(own[0].spec), PERMISSIVE)
+        reason = f"PeerAuthentication {own[0].name}"
     else:
-        mode, reason = "PERMISSIVE", "Istio's default: no PeerAuthentication"
-    status = _MODES.get(mode, PERMISSIVE)
+        mesh_wide = mesh_wide_tls(root)
+        status, reason = mesh_wide.status, mesh_wide.reason
+        reason = (
+            "mesh-wide " + reason
+            if reason.startswith("PeerAuthentication")
+            else "Istio's default: no PeerAuthentication"
+        )
     # Workload-level PeerAuthentications with another mode, or a DestinationRule that
     # turns TLS off for the namespace's hosts, leave only part of the traffic as decided.
     others = [
@@ -102,3 +105,14 @@ def namespace_tls(inventory: NamespaceInventory, root: NamespaceInventory | None
             f"{reason}, but PeerAuthentication {others[0].name} sets {_mode(others[0].spec)}",
         )
     return NamespaceTLS(status, reason)
+
+
+def mesh_wide_tls(root: NamespaceInventory | None) -> NamespaceTLS:
+    """The mesh-wide mTLS mode (ME-05): the root namespace's selector-less
+    PeerAuthentication, else Istio's default."""
+    objects = root.istio_objects if root is not None else []
+    wide = [o for o in _wide(objects, "PeerAuthentication") if _mode(o.spec)]
+    if not wide:
+        return NamespaceTLS(PERMISSIVE, "Istio's default: no mesh-wide PeerAuthentication")
+    mode = _mode(wide[0].spec)
+    return NamespaceTLS(_MODES.get(mode, PERMISSIVE), f"PeerAuthentication {wide[0].name}")

@@ -22,6 +22,10 @@ class ControlPlane:
     ready_replicas: int
 
     @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
     def ready(self) -> bool:
         return self.replicas > 0 and self.ready_replicas >= self.replicas
 

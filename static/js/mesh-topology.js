@@ -1,6 +1,7 @@
-// The Mesh page's topology (ME-01): clusters as boxes holding their control planes, data
-// planes and the console, external services in a box of their own; nodes coloured by
-// health; a click shows the node's details beside the graph. The elements come from the
+// The Mesh page's topology (ME-01 to ME-05, ME-07): clusters as boxes holding their control
+// planes, data planes and the console, external services in a box of their own; nodes
+// coloured by health; a click shows the node's panel beside the graph (a data plane's
+// namespaces, a control plane's mesh configuration), and the mesh summary otherwise. The elements come from the
 // server (mesh/topology.py), already cut to what the user may see.
 (function () {
   "use strict";
@@ -9,53 +10,101 @@
     try { cytoscape.use(cytoscapeDagre); } catch (error) { /* registered already */ }
   }
 
-  const COLOURS = { Healthy: "#3e8635", Failure: "#c9190b", NA: "#8a8d90" };
+  const COLOURS = { Healthy: "#3e8635", Degraded: "#f0ab00", Failure: "#c9190b", "Not Ready": "#8a8d90", NA: "#8a8d90" };
   const SHAPES = { istiod: "hexagon", dataplane: "round-rectangle", console: "star", service: "diamond" };
+
+  const STATUS_CLASS = { Healthy: "console-ok", Degraded: "console-warn", Failure: "console-bad" };
+  const CONFIG_CLASS = { valid: "console-ok", warning: "console-warn", error: "console-bad" };
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function cell(spec) {
+    const td = element("td", "pf-v5-c-table__td");
+    const dotClass = STATUS_CLASS[spec.status] || CONFIG_CLASS[spec.config];
+    if (dotClass) td.append(element("span", "console-status " + dotClass, "● "));
+    if (spec.href) {
+      const a = element("a", "", spec.text);
+      a.href = spec.href;
+      td.append(a);
+    } else {
+      td.append(spec.text);
+    }
+    return td;
+  }
+
+  function tableFor(spec) {
+    const table = element("table", "pf-v5-c-table pf-m-compact");
+    table.id = "mesh-topology-table";
+    table.setAttribute("role", "grid");
+    const head = element("thead", "pf-v5-c-table__thead");
+    const headRow = element("tr", "pf-v5-c-table__tr");
+    spec.columns.forEach((name) => headRow.append(element("th", "pf-v5-c-table__th", name)));
+    head.append(headRow);
+    const body = element("tbody", "pf-v5-c-table__tbody");
+    spec.rows.forEach((cells) => {
+      const row = element("tr", "pf-v5-c-table__tr");
+      row.dataset.namespace = cells[0].text;
+      cells.forEach((c) => row.append(cell(c)));
+      body.append(row);
+    });
+    table.append(head, body);
+    return table;
+  }
 
   function panelFor(panel, data) {
     panel.replaceChildren();
-    const title = document.createElement("h3");
-    title.className = "pf-v5-c-title pf-m-md";
+    const title = element("h3", "pf-v5-c-title pf-m-md", data.label);
     title.id = "mesh-topology-title";
-    title.textContent = data.label;
+    panel.dataset.kind = data.kind;
     panel.append(title);
-    const list = document.createElement("dl");
-    list.className = "pf-v5-c-description-list pf-m-compact";
+    const list = element("dl", "pf-v5-c-description-list pf-m-compact pf-m-horizontal");
     (data.details || []).forEach(([term, value]) => {
-      const group = document.createElement("div");
-      group.className = "pf-v5-c-description-list__group";
-      const dt = document.createElement("dt");
-      dt.className = "pf-v5-c-description-list__term";
-      dt.textContent = term;
-      const dd = document.createElement("dd");
-      dd.className = "pf-v5-c-description-list__description";
-      dd.textContent = value;
-      group.append(dt, dd);
+      const group = element("div", "pf-v5-c-description-list__group");
+      group.append(element("dt", "pf-v5-c-description-list__term", term), element("dd", "pf-v5-c-description-list__description", value));
       list.append(group);
     });
     panel.append(list);
+    if (data.table) panel.append(tableFor(data.table));
+    if (data.yaml) {
+      const details = element("details", "mesh-topology__yaml");
+      details.append(element("summary", "", data.yaml.title));
+      const pre = element("pre", "", data.yaml.text || "(empty: Istio's defaults apply)");
+      pre.id = "mesh-topology-yaml";
+      details.append(pre);
+      panel.append(details);
+    }
     if ((data.links || []).length) {
-      const heading = document.createElement("p");
-      heading.textContent = "Consoles serving this cluster:";
-      const links = document.createElement("ul");
+      const links = element("ul");
       links.id = "mesh-topology-links";
       data.links.forEach(([text, url]) => {
-        const item = document.createElement("li");
+        const item = element("li");
         if (url) {
-          const a = document.createElement("a");
+          const a = element("a", "", text || url);
           a.href = url;
           a.target = "_blank";
           a.rel = "noopener noreferrer";
-          a.textContent = text || url;
           item.append(a);
         } else {
           item.textContent = text;
         }
         links.append(item);
       });
-      panel.append(heading, links);
+      panel.append(element("p", "", "Consoles serving this cluster:"), links);
+    }
+    if (data.kind !== "mesh") {
+      const back = element("button", "pf-v5-c-button pf-m-link pf-m-inline", "Back to the mesh summary");
+      back.type = "button";
+      back.addEventListener("click", () => panelFor(panel, summary));
+      panel.append(back);
     }
   }
+
+  let summary = null;
 
   function draw() {
     const container = document.getElementById("mesh-topology");
@@ -63,6 +112,8 @@
     if (!container || !source || container.dataset.state === "drawn") return;
     const elements = JSON.parse(source.textContent);
     const panel = document.getElementById("mesh-topology-panel");
+    summary = elements.summary;
+    panelFor(panel, summary);
     const cy = cytoscape({
       container,
       elements: [...elements.nodes, ...elements.edges],
@@ -91,6 +142,7 @@
     });
     cy.one("layoutstop", () => { if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(); } });
     cy.on("tap", "node", (event) => panelFor(panel, event.target.data()));
+    cy.on("tap", (event) => { if (event.target === cy) panelFor(panel, summary); });
     container.dataset.state = "drawn";
     window.meshTopology = cy;
   }

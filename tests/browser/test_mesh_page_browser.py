@@ -40,13 +40,49 @@ def test_the_mesh_page_shows_both_clusters_in_a_browser(
     assert any(n["kind"] == "dataplane" and n["parent"] == "cluster east" for n in nodes)
     prometheus = next(n for n in nodes if n["label"] == "Prometheus")
     assert prometheus["parent"] == "External deployments" and prometheus["health"] == "Healthy"
+    # ME-04: with nothing selected, the mesh summary
+    panel = page.locator("#mesh-topology-panel")
+    assert panel.get_attribute("data-kind") == "mesh"
+    summary = panel.inner_text()
+    assert "mesh1" in summary  # the demo's meshId
+    terms = dict(
+        zip(
+            panel.locator("dt").all_inner_texts(),
+            panel.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert terms["Clusters"] == "2" and terms["Control planes"] == "2"
+    assert int(terms["Gateways"]) >= 1  # east's istio-ingressgateway
+    screenshot(page, "mesh-topology-summary")
+
+    # ME-05: a control plane's panel, with its mesh configuration
     page.evaluate(
         "() => window.meshTopology.nodes().filter(n => n.data('kind') === 'istiod'"
         " && n.parent().data('label') === 'cluster west').emit('tap')"
     )
-    panel = page.locator("#mesh-topology-panel")
     assert "1.24.2" in panel.inner_text() and "istio-system/istiod" in panel.inner_text()
+    text = panel.inner_text()
+    assert "Outbound traffic" in text and "Mesh-wide mTLS" in text and "mesh1" in text
+    panel.locator(".mesh-topology__yaml summary").click()
+    assert "meshId: mesh1" in page.locator("#mesh-topology-yaml").inner_text()
     screenshot(page, "mesh-topology")
+
+    # ME-07: the east data plane lists its namespaces with health, mTLS and config status
+    page.evaluate(
+        "() => window.meshTopology.nodes().filter(n => n.data('kind') === 'dataplane'"
+        " && n.parent().data('label') === 'cluster east').emit('tap')"
+    )
+    rows = page.locator("#mesh-topology-table tbody tr")
+    names = rows.evaluate_all("rs => rs.map(r => r.dataset.namespace)")
+    assert "ecommerce" in names and "istio-system" not in names
+    ecommerce = page.locator('#mesh-topology-table tr[data-namespace="ecommerce"]')
+    assert ecommerce.locator("a").first.get_attribute("href").startswith("/namespaces/ecommerce/")
+    screenshot(page, "mesh-topology-data-plane")
+    ecommerce.locator("a").first.click()
+    page.wait_for_url("**/namespaces/ecommerce/**")
+    page.go_back()
+    page.wait_for_selector('#mesh-topology[data-state="drawn"]')
     clusters = page.locator("#clusters tbody tr")
     assert clusters.count() == 2
     assert clusters.nth(0).get_attribute("data-cluster") == "east"
@@ -100,4 +136,6 @@ def test_a_namespace_viewer_sees_the_mesh_without_what_they_cannot_read(
     prometheus = page.locator('#external-services tr[data-service="Prometheus"]').inner_text()
     assert prometheus_server.url.split("//")[1] not in prometheus
     assert "kiali-multi-cluster-secret" not in page.content()
+    # the mesh configuration belongs to the control plane, and is cut with it
+    assert "meshId" not in page.content() and "zipkin" not in page.content()
     screenshot(page, "mesh-page-namespace-viewer")
