@@ -44,6 +44,7 @@ from mesh.inventory.store import snapshot_for
 from mesh.kube.errors import KubeError
 from mesh.prometheus.client import PrometheusError
 from mesh.views.common import prometheus_for
+from mesh.views.graph_links import mini_graph
 from mesh.views.metrics import MetricsPanel, metrics_panel
 from validations.results import results_for
 
@@ -104,6 +105,7 @@ def _overview(
     context: dict[str, Any] = {
         "config_rows": [(row, _config_url(cluster, row)) for row in rows],
         "validation_error": validation_error,
+        "mini_graph": mini_graph(cluster, inventory.namespace.name, kind, entity.name),
     }
     if isinstance(entity, App):
         context["workloads"] = app_workloads(inventory, entity)

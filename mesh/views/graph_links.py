@@ -156,3 +156,41 @@ def node_graph_templates(query: QueryDict) -> dict[str, str]:
         )
         + suffix,
     }
+
+
+@dataclass(frozen=True)
+class MiniGraph:
+    """A small graph on a namespace or detail page (ND-03, DT-08): where its JSON comes
+    from and the full graph it links to."""
+
+    api_url: str
+    params: dict[str, str]
+    page_url: str
+    focus: str  # the entity's name, drawn highlighted; "" for a namespace
+
+
+MINI_GRAPH_DURATION = 600  # seconds: the traffic tab's window, so both tell the same story
+
+
+def mini_graph(cluster: str, namespace: str, kind: str = "", name: str = "") -> MiniGraph:
+    """`kind` and `name` for an app, workload or service's neighbourhood; neither for a
+    namespace's graph."""
+    graph_type = "workload" if kind == "workload" else "versionedApp"
+    params = {
+        "graphType": graph_type,
+        "duration": f"{MINI_GRAPH_DURATION}s",
+        "injectServiceNodes": "true",
+        "appenders": "health,deadNode",
+    }
+    scope = {"duration": str(MINI_GRAPH_DURATION), "graphType": graph_type}
+    if not kind:
+        params["namespaces"] = namespace
+        page = reverse("graph") + "?" + urlencode({**scope, "namespaces": namespace})
+        return MiniGraph(reverse("api-graph"), params, page, "")
+    params["clusterName"] = cluster
+    focus = NodeFocus(kind, namespace, name)
+    page_kind = {"app": "applications", "workload": "workloads"}.get(kind, "services")
+    page = reverse("graph-node", args=[namespace, page_kind, name])
+    return MiniGraph(
+        focus.api_url, params, page + "?" + urlencode({**scope, "clusterName": cluster}), name
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
@@ -28,6 +29,7 @@ from mesh.inventory.listing import (
 )
 from mesh.inventory.summary import overview
 from mesh.views.common import REFRESH_CHOICES, refresh_of
+from mesh.views.graph_links import mini_graph
 from mesh.views.inventory_data import (
     HEALTH_VALUES,
     MTLS_CHOICES,
@@ -171,6 +173,9 @@ def namespace_page(request: MeshRequest, namespace: str) -> HttpResponse:
         "namespace": namespace,
         "row": rows[0] if rows else None,
         "inventory": inventory,
+        "mini_graph": mini_graph(cluster, namespace),
+        "config": config_counts([cluster]).counts.get((cluster, namespace)),
+        "scope": urlencode({"clusterName": cluster, "namespaces": namespace}),
     }
     return render_page(request, "inventory/namespace.html", context)
 

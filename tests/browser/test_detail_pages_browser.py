@@ -62,3 +62,46 @@ def test_the_failing_workload_explains_itself_and_draws_its_inbound_metrics(
     assert page.locator("#tab-inbound").get_attribute("aria-selected") == "true"
     assert "<html" not in page.locator("#detail-content").inner_html()
     screenshot(page, "workload-detail-metrics")
+
+    page.locator("#tab-overview").click()
+    page.wait_for_url("**tab=overview")
+    # DT-08: the workload's neighbourhood, itself drawn bold, linking to its node graph
+    page.wait_for_selector('.console-mini-graph[data-state="drawn"]')
+    focus = page.evaluate(
+        "() => window.miniGraph.nodes().filter(n => n.data('workload') === 'order-management-v2')"
+        ".map(n => n.style('font-weight'))"
+    )
+    assert focus == ["bold"]
+    assert page.evaluate("() => window.miniGraph.edges().length") >= 1
+    link = page.locator("#mini-graph-link").get_attribute("href")
+    assert link.startswith("/graph/node/namespaces/ecommerce/workloads/order-management-v2")
+    screenshot(page, "workload-detail-mini-graph")
+
+
+def test_the_namespace_page_draws_its_traffic_graph(
+    page, live_server, demo_mesh, east_cluster, prometheus_server, console_on
+):
+    wait_for_samples(prometheus_server.url, ORDER_ERRORS)
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": prometheus_server.url}}}
+    )
+    page.goto(f"{live_server.url}/namespaces/ecommerce/?clusterName=east")
+    page.wait_for_selector('.console-mini-graph[data-state="drawn"]')  # ND-03
+    assert page.evaluate("() => window.miniGraph.nodes().length") >= 5
+    assert "nodes" in page.locator(".console-mini-graph__status").inner_text()
+    screenshot(page, "namespace-mini-graph")
+    page.locator("#mini-graph-link").click()
+    page.wait_for_url("**/graph/?*namespaces=ecommerce*")
+    page.wait_for_selector('#graph-canvas[data-state="drawn"]')
+
+
+def test_the_mini_graph_says_why_it_is_missing_when_prometheus_is_down(
+    page, live_server, demo_mesh, east_cluster, console_on
+):
+    console_on(
+        east_cluster, config={"external_services": {"prometheus": {"url": "http://127.0.0.1:9"}}}
+    )
+    page.goto(f"{live_server.url}/namespaces/ecommerce/?clusterName=east")
+    page.wait_for_selector('.console-mini-graph[data-state="error"]', state="attached")
+    status = page.locator(".console-mini-graph__status").inner_text()
+    assert status.startswith("The graph could not be drawn:") and "Prometheus" in status

@@ -90,6 +90,18 @@ def test_every_namespaces_count_is_the_length_of_the_list_it_links_to(demo_conso
     assert len(counts) >= 6  # one per namespace with Istio config, at least
 
 
+@pytest.mark.parametrize(
+    ("namespace", "cluster"), [("ecommerce", "east"), ("istio-system", "east"), ("sample", "west")]
+)
+def test_every_namespace_page_count_is_the_length_of_the_list_it_links_to(
+    demo_console, namespace, cluster
+):
+    counts = assert_each_count_is_its_list(
+        demo_console, f"/namespaces/{namespace}/?clusterName={cluster}"
+    )
+    assert len(counts) == 4  # applications, workloads, services, Istio config
+
+
 def test_the_ingress_gateways_service_error_is_found_from_the_namespaces_page(demo_console):
     page = demo_console.get("/namespaces/", {"namespaces": "", "clusterName": ""}).content.decode()
     row = page.split('data-name="istio-system" data-cluster="east"', 1)[1].split("</tr>", 1)[0]
