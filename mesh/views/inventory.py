@@ -175,7 +175,7 @@ def namespace_page(request: MeshRequest, namespace: str) -> HttpResponse:
         "inventory": inventory,
         "mini_graph": mini_graph(cluster, namespace),
         "config": config_counts([cluster]).counts.get((cluster, namespace)),
-        "scope": urlencode({"clusterName": cluster, "namespaces": namespace}),
+        "list_query": urlencode({"clusterName": cluster, "namespaces": namespace}),
     }
     return render_page(request, "inventory/namespace.html", context)
 
