@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
-from mesh.health.tasks import refresh_all_health
-from mesh.sim.demo import DEMO_HEALTH_CONFIG, publish_remote_cluster
 from tests.plugins.browser import screenshot
-from tests.plugins.prometheus import wait_for_samples
+from tests.plugins.demo import serve_demo_with_health
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,27 +13,11 @@ pytestmark = [
     pytest.mark.xdist_group("clusters"),
 ]
 
-ORDER_ERRORS = (
-    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
-    " > 0.05"
-)
-
 
 def test_the_applications_page_shows_both_clusters_health_and_canary_labels(
     page, live_server, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on
 ):
-    cache.clear()
-    wait_for_samples(prometheus_server.url, ORDER_ERRORS)
-    publish_remote_cluster(east_cluster, west_cluster)
-    console_on(
-        east_cluster,
-        config={
-            "external_services": {"prometheus": {"url": prometheus_server.url}},
-            "health_config": DEMO_HEALTH_CONFIG,  # as `make demo` configures the console
-        },
-    )
-    results = {r.cluster: r.error for r in refresh_all_health()}
-    assert results == {"east": "", "west": ""}
+    serve_demo_with_health(east_cluster, west_cluster, prometheus_server, console_on)
 
     page.goto(f"{live_server.url}/applications/?namespaces=ecommerce,sample")
     table = page.locator("#inventory-list")

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import NoReverseMatch, include, path, reverse
 
 from tests.plugins.browser import screenshot
-from tests.plugins.prometheus import wait_for_samples
+from tests.plugins.prometheus import DEAD_PROMETHEUS, ORDER_ERRORS, wait_for_samples
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,10 +16,6 @@ pytestmark = [
 ]
 pytest_plugins = ["tests.plugins.demo"]
 
-ORDER_ERRORS = (
-    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
-    " > 0.05"
-)
 
 # The site's routes plus the metrics API the panel's charts read, for as long as the site
 # does not include the metrics routes itself.
@@ -98,9 +94,7 @@ def test_the_namespace_page_draws_its_traffic_graph(
 def test_the_mini_graph_says_why_it_is_missing_when_prometheus_is_down(
     page, live_server, demo_mesh, east_cluster, console_on
 ):
-    console_on(
-        east_cluster, config={"external_services": {"prometheus": {"url": "http://127.0.0.1:9"}}}
-    )
+    console_on(east_cluster, config={"external_services": {"prometheus": {"url": DEAD_PROMETHEUS}}})
     page.goto(f"{live_server.url}/namespaces/ecommerce/?clusterName=east")
     page.wait_for_selector('.console-mini-graph[data-state="error"]', state="attached")
     status = page.locator(".console-mini-graph__status").inner_text()

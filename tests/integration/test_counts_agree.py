@@ -10,10 +10,8 @@ import re
 import pytest
 from django.core.cache import cache
 
-from mesh.health.tasks import refresh_all_health
 from mesh.models import Cluster
-from mesh.sim.demo import DEMO_HEALTH_CONFIG, publish_remote_cluster
-from tests.plugins.prometheus import wait_for_samples
+from tests.plugins.demo import serve_demo_with_health
 
 pytestmark = [pytest.mark.xdist_group("clusters"), pytest.mark.django_db]
 pytest_plugins = ["tests.plugins.demo"]
@@ -23,18 +21,8 @@ COUNT_LINK = re.compile(r'<a class="console-count[^"]*" href="([^"]+)" data-coun
 
 @pytest.fixture
 def demo_console(client, demo_mesh, east_cluster, west_cluster, prometheus_server, console_on):
-    cache.clear()
-    publish_remote_cluster(east_cluster, west_cluster)
-    wait_for_samples(prometheus_server.url, "sum(rate(istio_requests_total[1m])) > 0")
     Cluster.objects.create(name="far-away", note="managed by another team")
-    console_on(
-        east_cluster,
-        config={
-            "external_services": {"prometheus": {"url": prometheus_server.url}},
-            "health_config": DEMO_HEALTH_CONFIG,
-        },
-    )
-    assert {r.cluster: r.error for r in refresh_all_health()} == {"east": "", "west": ""}
+    serve_demo_with_health(east_cluster, west_cluster, prometheus_server, console_on)
     for cluster in ("east", "west"):  # validations are computed for the lists' first visit
         client.get("/istio/", {"namespaces": "", "clusterName": cluster})
     client.get("/istio/", {"namespaces": "", "clusterName": ""})  # then every cluster again

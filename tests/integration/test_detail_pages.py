@@ -9,16 +9,11 @@ from django.core.cache import cache
 from django.urls import NoReverseMatch, include, path, reverse
 
 from mesh.sim.demo import publish_remote_cluster
-from tests.plugins.prometheus import wait_for_samples
+from tests.plugins.prometheus import DEAD_PROMETHEUS, ORDER_ERRORS, wait_for_samples
 
 pytestmark = [pytest.mark.xdist_group("clusters"), pytest.mark.django_db]
 pytest_plugins = ["tests.plugins.demo"]
 
-DEAD_PROMETHEUS = "http://127.0.0.1:9"  # discard port: nothing listens
-ORDER_ERRORS = (
-    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
-    " > 0.05"
-)
 ORDER_V2 = "/workloads/east/ecommerce/order-management-v2/"
 CATALOG = "/applications/east/ecommerce/product-catalog/"
 

@@ -10,16 +10,10 @@ from django.core.cache import cache
 from mesh.health.store import get_entries
 from mesh.health.tasks import refresh_all_health
 from mesh.inventory.store import cached_snapshot
-from tests.plugins.prometheus import wait_for_samples
+from tests.plugins.prometheus import DEAD_PROMETHEUS, ORDER_ERRORS, wait_for_samples
 
 pytestmark = [pytest.mark.xdist_group("clusters"), pytest.mark.django_db]
 pytest_plugins = ["tests.plugins.demo"]
-
-DEAD_PROMETHEUS = "http://127.0.0.1:9"  # discard port: nothing listens
-ORDER_ERRORS = (
-    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
-    " > 0.05"
-)
 
 
 @pytest.fixture(autouse=True)

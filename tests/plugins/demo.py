@@ -83,3 +83,25 @@ def descendants(pid: int) -> set[int]:
                 found.add(child)
                 stack.append(child)
     return found
+
+
+def serve_demo_with_health(east_cluster, west_cluster, prometheus_server, console_on) -> None:
+    """The console on the demo as `make demo` configures it: both clusters, Prometheus
+    holding the failing service's errors, and every namespace's health computed."""
+    from django.core.cache import cache
+
+    from mesh.health.tasks import refresh_all_health
+    from mesh.sim.demo import DEMO_HEALTH_CONFIG, publish_remote_cluster
+    from tests.plugins.prometheus import ORDER_ERRORS, wait_for_samples
+
+    cache.clear()
+    wait_for_samples(prometheus_server.url, ORDER_ERRORS)
+    publish_remote_cluster(east_cluster, west_cluster)
+    console_on(
+        east_cluster,
+        config={
+            "external_services": {"prometheus": {"url": prometheus_server.url}},
+            "health_config": DEMO_HEALTH_CONFIG,
+        },
+    )
+    assert {r.cluster: r.error for r in refresh_all_health()} == {"east": "", "west": ""}

@@ -27,6 +27,14 @@ DATA_WAIT_SECONDS = 60
 StartPrometheus = Callable[..., RunningPrometheus]
 
 
+# The demo's failing service is answering with its 503s (its health is then Failure).
+ORDER_ERRORS = (
+    'rate(istio_requests_total{destination_workload="order-management-v2",response_code="503"}[1m])'
+    " > 0.05"
+)
+DEAD_PROMETHEUS = "http://127.0.0.1:9"  # discard port: nothing listens
+
+
 def wait_for_samples(url: str, query: str, timeout: float = DATA_WAIT_SECONDS) -> None:
     """Poll an unauthenticated Prometheus until `query` returns something, or fail the test."""
     deadline = time.monotonic() + timeout
