@@ -22,7 +22,13 @@ from mesh.api.metrics import prometheus_settings
 from mesh.metrics.catalogue import BY_NAME, CHART_ORDER
 from mesh.metrics.links import Link, grafana_links, tracing_link
 from mesh.metrics.timing import choose_rate_interval, choose_step
-from mesh.views.common import TIME_RANGES, prometheus_for, time_ranges
+from mesh.views.common import (
+    REFRESH_CHOICES,
+    TIME_RANGES,
+    prometheus_for,
+    refresh_of,
+    time_ranges,
+)
 
 # URL segment -> (metrics kind, API route name, API argument name)
 KINDS = {
@@ -67,6 +73,8 @@ class MetricsPanel:
     quantile_choices: tuple[str, ...] = QUANTILES
     keep: dict[str, str] = field(default_factory=dict)  # other query parameters of the page
     links: list[Link] = field(default_factory=list)
+    refresh: int = 0  # ms between reloads of the charts' data; 0 pauses
+    refresh_choices: tuple[tuple[int, str], ...] = REFRESH_CHOICES
 
 
 def charts(names: tuple[str, ...] = CHART_ORDER) -> list[Chart]:
@@ -171,7 +179,7 @@ def metrics_panel(
     traced = tracing_link(config.tracing, namespace, name) if kind != "workload" else None
     if traced:
         links.append(traced)
-    own = {"duration", "reporter", "quantiles"}
+    own = {"duration", "reporter", "quantiles", "refresh"}
     return MetricsPanel(
         dom_id=f"metrics-{direction}",
         direction=direction,
@@ -183,6 +191,9 @@ def metrics_panel(
         ranges=ranges,
         keep={k: query.get(k) or "" for k in query if k not in own},
         links=links,
+        refresh=refresh_of(
+            query, request.mesh.config.kiali_feature_flags.ui_defaults.refresh_interval
+        ),
     )
 
 

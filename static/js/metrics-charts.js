@@ -135,10 +135,28 @@
       });
   }
 
+  // The panel's settings apply as soon as they change (the page reloads with them in its
+  // URL); its refresh control reloads only the charts' data (scope.js fires `refresh`).
+  function settingsOf(panel) {
+    var form = panel.querySelector(".metrics-panel__settings");
+    if (!form) return;
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "refresh") {
+        var url = new URL(window.location.href);
+        url.searchParams.set("refresh", event.target.value);
+        window.history.replaceState(window.history.state, "", url);
+        return;
+      }
+      form.requestSubmit();
+    });
+    form.addEventListener("refresh", function () { load(panel); });
+  }
+
   function start(root) {
     root.querySelectorAll(".metrics-panel[data-metrics-url]").forEach(function (panel) {
       if (panel.dataset.started) return;
       panel.dataset.started = "true";
+      settingsOf(panel);
       load(panel);
     });
   }

@@ -43,11 +43,19 @@ def test_order_management_v2_inbound_metrics_are_charted(
     assert page.locator("#tab-inbound").get_attribute("aria-selected") == "true"
     screenshot(page, "metrics-order-management")
 
-    page.select_option('select[name="reporter"]', "source")
-    page.click("text=Apply")
+    page.select_option('select[name="reporter"]', "source")  # applies on change
+    page.wait_for_url("**reporter=source**")
     page.wait_for_selector('.metrics-panel[data-state="loaded"]')
-    assert "reporter=source" in page.url
     assert page.locator('select[name="reporter"]').input_value() == "source"
+
+    # the refresh control reloads the charts' data in place, not the page
+    page.evaluate("() => { window.stayed = true; }")
+    with page.expect_response(lambda r: "/api/" in r.url and "/metrics?" in r.url):
+        page.click("[data-refresh-now]")
+    page.wait_for_selector('.metrics-panel[data-state="loaded"]')
+    assert page.evaluate("() => window.stayed") is True
+    page.select_option('select[name="refresh"]', "10000")
+    assert "refresh=10000" in page.url and page.evaluate("() => window.stayed") is True
 
 
 def test_prometheus_down_is_said_in_the_panel(
