@@ -3,11 +3,12 @@
 from django.urls import URLPattern, path
 
 from mesh.api import inventory as api
-from mesh.views import detail
+from mesh.views import detail, insights
 from mesh.views import inventory as pages
 
 urlpatterns: list[URLPattern] = [
     path("overview/", pages.overview_page, name="overview"),
+    path("overview/insights/", insights.overview_insights, name="overview_insights"),
     path("namespaces/", pages.namespaces_page, name="namespaces"),
     path("namespaces/<str:namespace>/", pages.namespace_page, name="namespace"),
     path("applications/", pages.applications_page, name="applications"),
