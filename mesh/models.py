@@ -60,3 +60,29 @@ class ClusterLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster_name}: {self.namespace}/{self.instance_name}"
+
+
+class ChangeRecord(models.Model):
+    """One change the console made to a cluster (issue 19's audit trail): who, where, what,
+    the difference it made and what the API server answered. Written once, never edited."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.CharField(
+        max_length=253, help_text="Who acted; the console's account in anonymous mode."
+    )
+    cluster = models.CharField(max_length=253)
+    namespace = models.CharField(max_length=253)
+    kind = models.CharField(max_length=100)
+    name = models.CharField(max_length=253)
+    verb = models.CharField(max_length=20)  # create, replace, delete
+    origin = models.CharField(max_length=100, help_text="The wizard or form that made it.")
+    diff = models.TextField(blank=True)
+    succeeded = models.BooleanField()
+    answer = models.TextField(help_text="What the API server answered, in words.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["cluster", "namespace", "kind", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.verb} {self.kind} {self.namespace}/{self.name} on {self.cluster}"

@@ -56,6 +56,17 @@ def _error_for_status(
     the user) and what it was refused; it goes to the log, the page gets a plain message."""
     document = _status_document(body)
     server_text = str(document.get("message") or reason or f"HTTP {status}")
+    error = _plain_error_for_status(cluster, status, server_text, document)
+    # Kept apart from the message: a write made with the user's own token may show the
+    # user the API server's own words about it (mesh.writes); reads never do.
+    error.status = status
+    error.server_text = server_text
+    return error
+
+
+def _plain_error_for_status(
+    cluster: str, status: int, server_text: str, document: Mapping[str, Any]
+) -> KubeError:
     if status == 401:
         return KubeUnauthorized(cluster, "the credentials were rejected (expired or revoked)")
     log.info("API server of %s answered %s: %s", cluster, status, server_text)
@@ -256,6 +267,31 @@ def apply_object(
     if status == 404:
         raise KubeError(cluster, f"the API server does not serve {path}")
     return _decode(cluster, path, data)
+
+
+def write_json(
+    client: ApiClient,
+    cluster: str,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None = None,
+    *,
+    dry_run: bool = False,
+    field_manager: str = "kiali-console",
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> dict[str, Any]:
+    """Create (POST), replace (PUT) or delete (DELETE) one object; with `dry_run` the API
+    server validates and runs admission without storing anything. A refusal raises the
+    KubeError of its status, with the server's own words in `server_text`."""
+    query = [("fieldManager", field_manager)] if method in ("POST", "PUT") else []
+    if dry_run:
+        query.append(("dryRun", "All"))
+    status, data = _request(client, cluster, method, path, query=query, body=body, timeout=timeout)
+    if status == 404:
+        error = KubeError(cluster, "the object is not there (it was deleted meanwhile?)")
+        error.status, error.server_text = 404, "not found"
+        raise error
+    return _decode(cluster, path, data) if data else {}
 
 
 def list_items(

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 class KubeError(Exception):
     """A cluster read that failed; str() is safe to show to the operator."""
 
+    status = 0  # the HTTP status, when the API server answered
+    server_text = ""  # the API server's own words, for writes only (mesh.writes)
+
     def __init__(self, cluster: str, message: str) -> None:
         super().__init__(f"{cluster}: {message}")
         self.cluster = cluster
