@@ -46,6 +46,7 @@ from mesh.prometheus.client import PrometheusError
 from mesh.views.common import prometheus_for
 from mesh.views.graph_links import mini_graph
 from mesh.views.metrics import MetricsPanel, metrics_panel
+from mesh.views.wizards import write_permission
 from validations.results import results_for
 
 TAB_LABELS = {
@@ -226,6 +227,8 @@ def _detail_page(
         "multi_cluster": request.mesh.registry.is_multi_cluster,
         "graph_window": TRAFFIC_WINDOW,
     }
+    if kind == "service" and not partial:
+        context["wizard_permission"] = write_permission(request, cluster, namespace)
     # The header's health badge is outside the tab body, so a tab swap skips it unless the
     # overview (which explains it) is the tab asked for.
     if not partial or tab == "overview":

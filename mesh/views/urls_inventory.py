@@ -3,7 +3,7 @@
 from django.urls import URLPattern, path
 
 from mesh.api import inventory as api
-from mesh.views import detail, insights
+from mesh.views import detail, insights, wizards
 from mesh.views import inventory as pages
 
 urlpatterns: list[URLPattern] = [
@@ -38,5 +38,10 @@ urlpatterns: list[URLPattern] = [
         "services/<str:cluster>/<str:namespace>/<str:name>/",
         detail.service_detail,
         name="service_detail",
+    ),
+    path(
+        "services/<str:cluster>/<str:namespace>/<str:name>/wizards/traffic-shifting/",
+        wizards.traffic_shifting_page,
+        name="wizard_traffic_shifting",
     ),
 ]

@@ -1,0 +1,196 @@
+"""The Traffic Shifting wizard against the real east API server, in a namespace of its own:
+who may use it (the cluster's RBAC, asked with the user's token), the preview (dry run,
+YAML, validation findings), the change itself, its audit record, and a stale preview."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from mesh.inventory.store import read_snapshot
+from mesh.kube.access import get_json, write_json
+from mesh.models import ChangeRecord
+from mesh.sim.loader import apply_manifests
+
+pytestmark = [pytest.mark.xdist_group("clusters"), pytest.mark.django_db]
+pytest_plugins = ["tests.plugins.demo"]
+
+NETWORKING = "/apis/networking.istio.io/v1"
+
+SHOP = """
+apiVersion: v1
+kind: Service
+metadata: {{name: shop, namespace: {ns}}}
+spec: {{ports: [{{port: 8080, name: http}}], selector: {{app: shop}}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: shop-v1, namespace: {ns}, labels: {{app: shop, version: v1}}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: shop, version: v1}}}}
+  template:
+    metadata: {{labels: {{app: shop, version: v1}}}}
+    spec: {{containers: [{{name: shop, image: shop:1}}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: shop-v2, namespace: {ns}, labels: {{app: shop, version: v2}}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: shop, version: v2}}}}
+  template:
+    metadata: {{labels: {{app: shop, version: v2}}}}
+    spec: {{containers: [{{name: shop, image: shop:2}}]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: routing-editor, namespace: {ns}}}
+rules:
+- apiGroups: [networking.istio.io]
+  resources: [virtualservices, destinationrules]
+  verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: alice-routes, namespace: {ns}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: routing-editor}}
+subjects: [{{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}}]
+"""
+
+
+@pytest.fixture
+def shop(east_cluster, demo_mesh, fresh_namespace, tmp_path: Path, console_on) -> str:
+    """A namespace with a two-version service whose routing alice (a mesh-wide reader) may
+    change here and nowhere else. Namespaces outlive tests on these API servers, so no
+    other persona is granted anything: their visibility stays what other tests expect."""
+    cache.clear()
+    namespace = fresh_namespace(east_cluster, "shop")
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP.format(ns=namespace))
+    with east_cluster.api_client("admin") as client:
+        apply_manifests(client, [path], cluster_name="east", with_istio_crds=False)
+    config = console_on(east_cluster, config={"auth": {"strategy": "token"}})
+    with east_cluster.api_client("kiali") as client:
+        read_snapshot(client, "east", config)  # the new namespace is in the inventory
+    return namespace
+
+
+def login(client, cluster, persona: str) -> None:
+    answer = client.post("/login/", {"token": cluster.tokens[persona], "next": "/overview/"})
+    assert answer.status_code == 302, answer.content[:300]
+
+
+def routing_object(cluster, namespace: str, plural: str, name: str = "shop") -> dict | None:
+    with cluster.api_client("admin") as api:
+        return get_json(api, "east", f"{NETWORKING}/namespaces/{namespace}/{plural}/{name}")
+
+
+def test_a_user_with_routing_rights_previews_then_shifts_traffic_with_their_own_identity(
+    client, east_cluster, shop
+):
+    login(client, east_cluster, "alice")
+    url = f"/services/east/{shop}/shop/wizards/traffic-shifting/"
+    page = client.get(url).content.decode()
+    assert 'name="weight-v1"' in page and 'name="weight-v2"' in page
+    assert "disabled" not in page.split('id="wizard-preview-button"', 1)[1].split(">", 1)[0]
+    service_page = client.get(f"/services/east/{shop}/shop/").content.decode()
+    assert f'href="{url}" id="action-traffic-shifting"' in service_page
+
+    weights = {"weight-v1": "50", "weight-v2": "50"}
+    preview = client.post(url, {**weights, "action": "preview"})
+    text = preview.content.decode()
+    assert preview.status_code == 200
+    assert text.count('data-ok="yes"') == 2  # both objects pass the API server's dry run
+    assert "weight: 50" in text and "kiali_wizard: traffic_shifting" in text
+    assert 'id="wizard-findings"' in text
+    assert routing_object(east_cluster, shop, "virtualservices") is None  # nothing stored yet
+
+    applied = client.post(url, {**weights, "action": "apply"})
+    assert applied.status_code == 200, applied.content.decode()[:500]
+    assert "Traffic shifting applied" in applied.content.decode()
+    vs = routing_object(east_cluster, shop, "virtualservices")
+    dr = routing_object(east_cluster, shop, "destinationrules")
+    assert vs is not None and dr is not None
+    routes = vs["spec"]["http"][0]["route"]
+    assert [(r["destination"]["subset"], r["weight"]) for r in routes] == [("v1", 50), ("v2", 50)]
+    assert vs["metadata"]["labels"] == {"kiali_wizard": "traffic_shifting"}
+    assert [(s["name"], s["labels"]) for s in dr["spec"]["subsets"]] == [
+        ("v1", {"version": "v1"}),
+        ("v2", {"version": "v2"}),
+    ]
+    # the audit trail names the user the console acted for
+    records = list(ChangeRecord.objects.filter(namespace=shop).order_by("kind"))
+    assert [(r.user, r.kind, r.verb, r.succeeded) for r in records] == [
+        ("alice", "DestinationRule", "create", True),
+        ("alice", "VirtualService", "create", True),
+    ]
+    assert "+  - route:" in records[1].diff or "weight: 50" in records[1].diff
+
+
+def test_a_stale_preview_is_refused_with_the_conflict_named(client, east_cluster, shop):
+    login(client, east_cluster, "alice")
+    url = f"/services/east/{shop}/shop/wizards/traffic-shifting/"
+    assert (
+        client.post(url, {"weight-v1": "100", "weight-v2": "0", "action": "apply"}).status_code
+        == 200
+    )
+    preview = client.post(url, {"weight-v1": "80", "weight-v2": "20", "action": "preview"})
+    hidden = r'<input type="hidden" name="(rv\|[^"]+)" value="([^"]*)">'
+    seen = dict(re.findall(hidden, preview.content.decode()))
+    assert len(seen) == 2 and all(seen.values())
+    vs = routing_object(east_cluster, shop, "virtualservices")
+    vs["metadata"].setdefault("annotations", {})["changed-by"] = "someone else"
+    with east_cluster.api_client("admin") as api:
+        write_json(api, "east", "PUT", f"{NETWORKING}/namespaces/{shop}/virtualservices/shop", vs)
+    stale = client.post(url, {"weight-v1": "80", "weight-v2": "20", "action": "apply", **seen})
+    assert stale.status_code == 409
+    assert "Someone changed this object after your preview" in stale.content.decode()
+    current = routing_object(east_cluster, shop, "virtualservices")
+    assert current["metadata"]["annotations"]["changed-by"] == "someone else"  # not overwritten
+
+
+def test_bad_weights_are_explained_and_nothing_is_sent(client, east_cluster, shop):
+    login(client, east_cluster, "alice")
+    url = f"/services/east/{shop}/shop/wizards/traffic-shifting/"
+    answer = client.post(url, {"weight-v1": "60", "weight-v2": "60", "action": "apply"})
+    assert answer.status_code == 400
+    assert "add up to 120%" in answer.content.decode()
+    assert routing_object(east_cluster, shop, "virtualservices") is None
+
+
+def test_a_reader_sees_the_wizard_disabled_with_the_reason_and_cannot_post(
+    client, east_cluster, shop
+):
+    # alice reads the whole mesh but may change routing only in her shop namespace
+    login(client, east_cluster, "alice")
+    url = "/services/east/ecommerce/product-catalog/wizards/traffic-shifting/"
+    page = client.get(url).content.decode()
+    assert "You may not create virtualservices in namespace ecommerce of east." in page
+    service_page = client.get("/services/east/ecommerce/product-catalog/").content.decode()
+    menu_item = service_page.split('id="action-traffic-shifting"', 1)[0][-300:]
+    assert 'aria-disabled="true"' in menu_item
+    before = routing_object(east_cluster, "ecommerce", "virtualservices", "product-catalog")
+    refused = client.post(url, {"weight-v1": "50", "weight-v2": "50", "action": "apply"})
+    assert refused.status_code == 403
+    after = routing_object(east_cluster, "ecommerce", "virtualservices", "product-catalog")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert not ChangeRecord.objects.exists()
+
+
+def test_view_only_mode_disables_the_wizard_for_everyone(client, east_cluster, shop, console_on):
+    console_on(
+        east_cluster,
+        config={"auth": {"strategy": "token"}, "deployment": {"view_only_mode": True}},
+    )
+    login(client, east_cluster, "alice")
+    page = client.get(f"/services/east/{shop}/shop/wizards/traffic-shifting/").content.decode()
+    assert "view-only mode" in page
+    answer = client.post(
+        f"/services/east/{shop}/shop/wizards/traffic-shifting/",
+        {"weight-v1": "50", "weight-v2": "50", "action": "apply"},
+    )
+    assert answer.status_code == 403
