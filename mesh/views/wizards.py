@@ -224,6 +224,8 @@ def traffic_shifting_page(
     if form.get("action") != "apply":
         return _preview(request, context, cluster, client, planned, documents, acting_as_user)
     if form.get("confirm") != "yes" and form.get("adds-error") == "yes":
+        unconfirmed = "This change adds a validation error; tick “Apply anyway” to make it."
+        context["error"] = unconfirmed
         return _preview(request, context, cluster, client, planned, documents, acting_as_user)
     outcomes = send(client, cluster, planned, dry_run=False, acting_as_user=acting_as_user)
     _record(request, cluster, outcomes)
