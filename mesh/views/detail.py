@@ -46,7 +46,7 @@ from mesh.prometheus.client import PrometheusError
 from mesh.views.common import prometheus_for
 from mesh.views.graph_links import mini_graph
 from mesh.views.metrics import MetricsPanel, metrics_panel
-from mesh.views.wizards import write_permission
+from mesh.views.wizards import wizard_actions
 from validations.results import results_for
 
 TAB_LABELS = {
@@ -228,7 +228,7 @@ def _detail_page(
         "graph_window": TRAFFIC_WINDOW,
     }
     if kind == "service" and not partial:
-        context["wizard_permission"] = write_permission(request, cluster, namespace)
+        context |= wizard_actions(request, cluster, namespace)
     # The header's health badge is outside the tab body, so a tab swap skips it unless the
     # overview (which explains it) is the tab asked for.
     if not partial or tab == "overview":

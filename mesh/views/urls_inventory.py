@@ -40,8 +40,8 @@ urlpatterns: list[URLPattern] = [
         name="service_detail",
     ),
     path(
-        "services/<str:cluster>/<str:namespace>/<str:name>/wizards/traffic-shifting/",
-        wizards.traffic_shifting_page,
-        name="wizard_traffic_shifting",
+        "services/<str:cluster>/<str:namespace>/<str:name>/wizards/<str:wizard>/",
+        wizards.service_wizard_page,
+        name="service_wizard",
     ),
 ]

@@ -29,21 +29,81 @@ from mesh.inventory.detail import service_workloads
 from mesh.inventory.labels import version_label_names
 from mesh.inventory.model import Service
 from mesh.inventory.store import snapshot_for
+from mesh.kube.access import get_json
 from mesh.kube.errors import KubeError
 from mesh.models import ChangeRecord
 from mesh.writes.preview import FindingsDiff, findings_diff
-from mesh.writes.send import PlannedWrite, WriteOutcome, plan, send
+from mesh.writes.send import PlannedWrite, WriteOutcome, collection_path, plan, send
 from mesh.writes.traffic import (
+    FAULT_INJECTION,
     NETWORKING,
+    REQUEST_TIMEOUTS,
+    TRAFFIC_SHIFTING,
+    WIZARD_LABEL,
     Version,
     WizardError,
+    fault_injection,
+    request_timeouts,
     traffic_shifting,
     weights_from_form,
 )
 from validations.live import KubeReader, discover_resources, gather
 
-WIZARD = "traffic_shifting"
 RESOURCES = ("virtualservices", "destinationrules")
+TEMPLATE = "wizards/wizard.html"
+
+
+@dataclass(frozen=True)
+class Wizard:
+    """One of the service's wizards: its page, what it writes and how it is labelled."""
+
+    slug: str  # in the page's URL
+    label: str  # the kiali_wizard label of what it writes
+    title: str
+    description: str
+    fields: str  # the template of its form's fields
+    verb: str = "apply"  # "delete" for Delete Traffic Routing
+
+
+WIZARDS = {
+    w.slug: w
+    for w in (
+        Wizard(
+            "traffic-shifting",
+            TRAFFIC_SHIFTING,
+            "Traffic Shifting",
+            "Split the requests between the service's versions by weight. Creates or updates "
+            "the VirtualService and DestinationRule named after the service.",
+            "wizards/_weights.html",
+        ),
+        Wizard(
+            "fault-injection",
+            FAULT_INJECTION,
+            "Fault Injection",
+            "Abort a share of the requests with an HTTP status, delay a share, or both, to "
+            "see how the callers cope. Creates or updates the VirtualService named after "
+            "the service.",
+            "wizards/_fault.html",
+        ),
+        Wizard(
+            "request-timeouts",
+            REQUEST_TIMEOUTS,
+            "Request Timeouts",
+            "Give up on slow requests after a timeout and retry failed ones. Creates or "
+            "updates the VirtualService named after the service.",
+            "wizards/_timeouts.html",
+        ),
+        Wizard(
+            "delete-traffic-routing",
+            "",
+            "Delete Traffic Routing",
+            "Remove the VirtualService and DestinationRule that a wizard (this console's or "
+            "Kiali's) created for this service. Other routing objects are left alone.",
+            "wizards/_delete.html",
+            verb="delete",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -52,18 +112,35 @@ class Permission:
     reason: str  # why not, for the disabled control's tooltip
 
 
-def write_permission(request: MeshRequest, cluster: str, namespace: str) -> Permission:
-    """Whether this user may create and update the wizard's objects in the namespace."""
+def write_permission(
+    request: MeshRequest, cluster: str, namespace: str, *, delete: bool = False
+) -> Permission:
+    """Whether this user may create and update (or delete) the wizards' objects there."""
     if request.mesh.config.deployment.view_only_mode:
         return Permission(False, "The console runs in view-only mode: no changes can be made.")
     for resource in RESOURCES:
-        for verb in ("create", "update"):
+        for verb in ("delete",) if delete else ("create", "update"):
             if not can(request, cluster, namespace, verb, NETWORKING, resource):
                 return Permission(
                     False,
                     f"You may not {verb} {resource} in namespace {namespace} of {cluster}.",
                 )
     return Permission(True, "")
+
+
+def wizard_actions(request: MeshRequest, cluster: str, namespace: str) -> dict[str, Any]:
+    """The service page's Actions menu: every wizard, enabled only where the user may act."""
+    writes = write_permission(request, cluster, namespace)
+    deletes = write_permission(request, cluster, namespace, delete=True)
+    allowed = {
+        w.slug for w in WIZARDS.values() if (deletes if w.verb == "delete" else writes).allowed
+    }
+    return {
+        "wizards": list(WIZARDS.values()),
+        "wizard_allowed": allowed,
+        "wizard_permission": writes,
+        "delete_permission": deletes,
+    }
 
 
 def _versions(
@@ -111,7 +188,7 @@ def _diff(write: PlannedWrite) -> str:
     return "\n".join(lines)
 
 
-def _record(request: MeshRequest, cluster: str, outcomes: list[WriteOutcome]) -> None:
+def _record(request: MeshRequest, cluster: str, outcomes: list[WriteOutcome], origin: str) -> None:
     user = request.mesh.username or "the console (anonymous access)"
     ChangeRecord.objects.bulk_create(
         ChangeRecord(
@@ -121,7 +198,7 @@ def _record(request: MeshRequest, cluster: str, outcomes: list[WriteOutcome]) ->
             kind=o.write.kind,
             name=o.write.name,
             verb=o.write.verb,
-            origin=WIZARD,
+            origin=origin,
             diff=_diff(o.write),
             succeeded=o.ok,
             answer=o.message,
@@ -140,102 +217,168 @@ def _reread() -> None:
     validate_clusters.delay()
 
 
-@require_http_methods(["GET", "POST"])
-def traffic_shifting_page(
-    request: MeshRequest, cluster: str, namespace: str, name: str
-) -> HttpResponse:
-    service = name
-    namespace_for(request, cluster, namespace)
-    mesh = request.mesh
-    config = mesh.config
-    access = mesh.registry.access[cluster]
-    try:
-        snapshot = snapshot_for(access.service_client(), cluster, config)
-    except (KubeError, KubeconfigError) as exc:
-        return render_page(
-            request,
-            "wizards/traffic_shifting.html",
-            {
-                "cluster": cluster,
-                "namespace": namespace,
-                "service": service,
-                "error": getattr(exc, "message", str(exc)),
-            },
-            status=503,
-        )
-    inventory = snapshot.namespaces.get(namespace)
-    entity = inventory.service(service) if inventory else None
-    if entity is None:
-        raise Http404(f"There is no service {service} in namespace {namespace} of {cluster}.")
-    versions, label_key = _versions(entity, inventory, version_label_names(config.istio_labels))
-    permission = write_permission(request, cluster, namespace)
-    form = request.POST if request.method == "POST" else request.GET
+def _wizard_documents(
+    wizard: Wizard,
+    form: Mapping[str, str],
+    target: dict[str, Any],
+    client: Any,
+    cluster: str,
+) -> list[dict[str, Any]]:
+    """What the wizard writes (or, for Delete Traffic Routing, removes)."""
+    service, namespace = target["service"], target["namespace"]
+    identity, version = target["identity"], target["api_version"]
+    if wizard.slug == "traffic-shifting":
+        weights = weights_from_form(form, target["versions"])
+        return traffic_shifting(service, namespace, identity, target["label_key"], weights, version)
+    if wizard.slug == "fault-injection":
+        return fault_injection(service, namespace, identity, form, version)
+    if wizard.slug == "request-timeouts":
+        return request_timeouts(service, namespace, identity, form, version)
+    return wizard_objects(client, cluster, target["resources"], namespace, service)
+
+
+def wizard_objects(
+    client: Any, cluster: str, resources: Mapping[str, Any], namespace: str, service: str
+) -> list[dict[str, Any]]:
+    """The routing objects a wizard made for the service: named after it and labelled."""
+    found = []
+    for kind in ("VirtualService", "DestinationRule"):
+        resource = resources.get(kind)
+        if resource is None:
+            continue
+        path = f"{collection_path(resource, namespace)}/{service}"
+        current = get_json(client, cluster, path)
+        if current is not None and (current["metadata"].get("labels") or {}).get(WIZARD_LABEL):
+            found.append(
+                {**current, "apiVersion": f"{resource.group}/{resource.version}", "kind": kind}
+            )
+    return found
+
+
+def _defaults(wizard: Wizard, versions: list[Version], form: Mapping[str, str]) -> dict[str, Any]:
+    """The form's values: what was posted, else the wizard's starting point."""
     even = 100 // len(versions) if versions else 0
-    weights_shown = {
+    weights = {
         v.name: form.get(
             f"weight-{v.name}", str(even + (100 - even * len(versions) if i == 0 else 0))
         )
         for i, v in enumerate(versions)
     }
+    starting = {
+        "abort-percent": "50",
+        "abort-status": "503",
+        "delay-percent": "0",
+        "delay-seconds": "5",
+        "timeout-seconds": "2",
+        "retry-attempts": "3",
+        "per-try-seconds": "1",
+    }
+    return {
+        "weights": [(v, weights[v.name]) for v in versions],
+        # keyed with underscores: templates cannot name a key with a hyphen
+        "values": {k.replace("-", "_"): form.get(k, v) for k, v in starting.items()},
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def service_wizard_page(
+    request: MeshRequest, cluster: str, namespace: str, name: str, wizard: str
+) -> HttpResponse:
+    chosen = WIZARDS.get(wizard)
+    if chosen is None:
+        raise Http404(f"There is no wizard {wizard!r}.")
+    namespace_for(request, cluster, namespace)
+    mesh = request.mesh
+    config = mesh.config
+    access = mesh.registry.access[cluster]
     context: dict[str, Any] = {
+        "wizard": chosen,
+        "wizards": WIZARDS.values(),
         "cluster": cluster,
         "namespace": namespace,
-        "service": service,
-        "versions": [(v, weights_shown[v.name]) for v in versions],
-        "permission": permission,
-        "service_url": reverse("service_detail", args=[cluster, namespace, service]),
+        "service": name,
+        "service_url": reverse("service_detail", args=[cluster, namespace, name]),
     }
-    if request.method != "POST":
-        return render_page(request, "wizards/traffic_shifting.html", context)
-    if not permission.allowed:
+    try:
+        snapshot = snapshot_for(access.service_client(), cluster, config)
+    except (KubeError, KubeconfigError) as exc:
         return render_page(
-            request,
-            "wizards/traffic_shifting.html",
-            context | {"error": permission.reason},
-            status=403,
+            request, TEMPLATE, context | {"error": getattr(exc, "message", str(exc))}, status=503
         )
+    inventory = snapshot.namespaces.get(namespace)
+    entity = inventory.service(name) if inventory else None
+    if entity is None:
+        raise Http404(f"There is no service {name} in namespace {namespace} of {cluster}.")
+    versions, label_key = _versions(entity, inventory, version_label_names(config.istio_labels))
+    permission = write_permission(request, cluster, namespace, delete=chosen.verb == "delete")
+    form = request.POST if request.method == "POST" else request.GET
+    context |= {"permission": permission, "versions": versions} | _defaults(chosen, versions, form)
 
     token = mesh.token_for(cluster)
     client = access.user_client(token) if token is not None else access.service_client()
+    if chosen.verb == "delete" and permission.allowed and request.method != "POST":
+        try:  # the confirmation lists exactly what would go
+            resources = discover_resources(KubeReader(client, cluster))
+            context["doomed"] = wizard_objects(client, cluster, resources, namespace, name)
+        except (KubeError, KubeconfigError) as exc:
+            context["error"] = getattr(exc, "message", str(exc))
+    if request.method != "POST":
+        return render_page(request, TEMPLATE, context)
+    if not permission.allowed:
+        return render_page(request, TEMPLATE, context | {"error": permission.reason}, status=403)
+
     try:
-        weights = weights_from_form(form, versions)
         resources = discover_resources(KubeReader(client, cluster))
         network = resources.get("VirtualService")
         if network is None or "DestinationRule" not in resources:
             raise WizardError(f"Cluster {cluster} does not serve Istio's networking API.")
-        identity = config.external_services.istio.istio_identity_domain or "svc.cluster.local"
-        documents = traffic_shifting(
-            service, namespace, identity, label_key or "version", weights, network.version
+        target = {
+            "service": name,
+            "namespace": namespace,
+            "identity": config.external_services.istio.istio_identity_domain or "svc.cluster.local",
+            "api_version": network.version,
+            "versions": versions,
+            "label_key": label_key or "version",
+            "resources": resources,
+        }
+        documents = _wizard_documents(chosen, form, target, client, cluster)
+        if chosen.verb == "delete" and not documents:
+            raise WizardError("This service has no routing made by a wizard: nothing to delete.")
+        planned = plan(
+            client,
+            cluster,
+            resources,
+            documents,
+            _seen_versions(form),
+            delete=chosen.verb == "delete",
         )
-        planned = plan(client, cluster, resources, documents, _seen_versions(form))
     except WizardError as exc:
-        return render_page(
-            request, "wizards/traffic_shifting.html", context | {"error": str(exc)}, status=400
-        )
+        return render_page(request, TEMPLATE, context | {"error": str(exc)}, status=400)
     except (KubeError, KubeconfigError) as exc:
         return render_page(
-            request,
-            "wizards/traffic_shifting.html",
-            context | {"error": getattr(exc, "message", str(exc))},
-            status=503,
+            request, TEMPLATE, context | {"error": getattr(exc, "message", str(exc))}, status=503
         )
 
     acting_as_user = token is not None
+    deleted = chosen.verb == "delete"
     if form.get("action") != "apply":
-        return _preview(request, context, cluster, client, planned, documents, acting_as_user)
+        return _preview(
+            request, context, cluster, client, planned, documents, acting_as_user, deleted
+        )
     if form.get("confirm") != "yes" and form.get("adds-error") == "yes":
-        unconfirmed = "This change adds a validation error; tick “Apply anyway” to make it."
-        context["error"] = unconfirmed
-        return _preview(request, context, cluster, client, planned, documents, acting_as_user)
+        context["error"] = "This change adds a validation error; tick “Apply anyway” to make it."
+        return _preview(
+            request, context, cluster, client, planned, documents, acting_as_user, deleted
+        )
     outcomes = send(client, cluster, planned, dry_run=False, acting_as_user=acting_as_user)
-    _record(request, cluster, outcomes)
+    _record(request, cluster, outcomes, chosen.label or "delete_traffic_routing")
     _reread()
     refused = [o.status or 503 for o in outcomes if not o.ok]
     return render_page(
         request,
-        "wizards/traffic_shifting.html",
+        TEMPLATE,
         context | {"applied": outcomes, "failed": bool(refused)},
-        status=max(refused, default=200) if 409 not in refused else 409,
+        status=409 if 409 in refused else max(refused, default=200),
     )
 
 
@@ -247,6 +390,7 @@ def _preview(
     planned: list[PlannedWrite],
     documents: list[dict[str, Any]],
     acting_as_user: bool,
+    deleted: bool,
 ) -> HttpResponse:
     outcomes = send(client, cluster, planned, dry_run=True, acting_as_user=acting_as_user)
     diff: FindingsDiff | None = None
@@ -259,12 +403,16 @@ def _preview(
         )
         viewer = viewer_in(request, cluster)
         diff = findings_diff(
-            objects, request.mesh.config, documents, lambda ns: viewer.sees(cluster, ns)
+            objects,
+            request.mesh.config,
+            documents,
+            lambda ns: viewer.sees(cluster, ns),
+            deleted=deleted,
         )
     except (KubeError, KubeconfigError) as exc:
         problem = f"The validations could not be previewed: {getattr(exc, 'message', exc)}"
     context |= {
-        "preview": [(o, _yaml(o.write.body)) for o in outcomes],
+        "preview": [(o, _yaml(o.write.body or o.write.before)) for o in outcomes],
         "dry_run_ok": all(o.ok for o in outcomes),
         "findings": diff,
         "findings_problem": problem,
@@ -276,4 +424,4 @@ def _preview(
             for w in planned
         ],
     }
-    return render_page(request, "wizards/traffic_shifting.html", context)
+    return render_page(request, TEMPLATE, context)

@@ -82,3 +82,82 @@ def traffic_shifting(
         },
     }
     return [virtual_service, destination_rule]
+
+
+FAULT_INJECTION = "fault_injection"
+REQUEST_TIMEOUTS = "request_timeouts"
+
+
+def _number(form: Mapping[str, str], field: str, what: str, low: float, high: float) -> float:
+    raw = (form.get(field) or "0").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise WizardError(f"{what} must be a number, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise WizardError(f"{what} must be between {low:g} and {high:g}.")
+    return value
+
+
+def _routing_service(
+    service: str,
+    namespace: str,
+    identity_domain: str,
+    wizard: str,
+    api_version: str,
+    http: dict[str, Any],
+) -> dict[str, Any]:
+    host = f"{service}.{namespace}.{identity_domain}"
+    return {
+        "apiVersion": f"{NETWORKING}/{api_version}",
+        "kind": "VirtualService",
+        "metadata": {"name": service, "namespace": namespace, "labels": {WIZARD_LABEL: wizard}},
+        "spec": {"hosts": [host], "http": [{**http, "route": [{"destination": {"host": host}}]}]},
+    }
+
+
+def fault_injection(
+    service: str, namespace: str, identity_domain: str, form: Mapping[str, str], api_version: str
+) -> list[dict[str, Any]]:
+    """Kiali's Fault Injection (WZ-02): a share of requests aborted with an HTTP status,
+    and/or delayed by a fixed time, by the client's proxy."""
+    fault: dict[str, Any] = {}
+    abort = _number(form, "abort-percent", "The share of aborted requests", 0, 100)
+    if abort > 0:
+        status = int(_number(form, "abort-status", "The abort's HTTP status", 200, 599))
+        fault["abort"] = {"percentage": {"value": abort}, "httpStatus": status}
+    delay = _number(form, "delay-percent", "The share of delayed requests", 0, 100)
+    if delay > 0:
+        seconds = _number(form, "delay-seconds", "The delay", 0.001, 3600)
+        fault["delay"] = {"percentage": {"value": delay}, "fixedDelay": f"{seconds:g}s"}
+    if not fault:
+        raise WizardError(
+            "Choose an abort, a delay or both: with neither there is nothing to inject."
+        )
+    return [
+        _routing_service(
+            service, namespace, identity_domain, FAULT_INJECTION, api_version, {"fault": fault}
+        )
+    ]
+
+
+def request_timeouts(
+    service: str, namespace: str, identity_domain: str, form: Mapping[str, str], api_version: str
+) -> list[dict[str, Any]]:
+    """Kiali's Request Timeouts (WZ-05): a timeout for the whole request and retries, each
+    with its own timeout."""
+    http: dict[str, Any] = {}
+    timeout = _number(form, "timeout-seconds", "The timeout", 0, 3600)
+    if timeout > 0:
+        http["timeout"] = f"{timeout:g}s"
+    attempts = int(_number(form, "retry-attempts", "The number of retries", 0, 100))
+    if attempts > 0:
+        per_try = _number(form, "per-try-seconds", "The timeout of each retry", 0.001, 3600)
+        http["retries"] = {"attempts": attempts, "perTryTimeout": f"{per_try:g}s"}
+    if not http:
+        raise WizardError(
+            "Set a timeout, retries or both: with neither there is nothing to change."
+        )
+    return [
+        _routing_service(service, namespace, identity_domain, REQUEST_TIMEOUTS, api_version, http)
+    ]

@@ -33,7 +33,15 @@ def test_shift_seventy_thirty_from_the_service_page(page, live_server, east_clus
     screenshot(page, "wizard-traffic-shifting-preview")
     page.click("#wizard-apply")
     page.wait_for_selector("#wizard-result")
-    assert "Traffic shifting applied" in page.locator("#wizard-result").inner_text()
+    assert "Traffic Shifting applied" in page.locator("#wizard-result").inner_text()
     screenshot(page, "wizard-traffic-shifting-applied")
     routes = routing_object(east_cluster, shop, "virtualservices")["spec"]["http"][0]["route"]
     assert [r["weight"] for r in routes] == [70, 30]
+    page.goto(f"{live_server.url}/services/east/{shop}/shop/")
+    page.click("#detail-actions summary")
+    screenshot(page, "wizard-actions-menu")
+    page.click("#action-delete-traffic-routing")
+    page.wait_for_url("**/wizards/delete-traffic-routing/")
+    listed = page.locator("#wizard-doomed li").all_inner_texts()
+    assert [text.split()[0] for text in listed] == ["VirtualService", "DestinationRule"]
+    screenshot(page, "wizard-delete-traffic-routing")

@@ -111,7 +111,7 @@ def test_a_user_with_routing_rights_previews_then_shifts_traffic_with_their_own_
 
     applied = client.post(url, {**weights, "action": "apply"})
     assert applied.status_code == 200, applied.content.decode()[:500]
-    assert "Traffic shifting applied" in applied.content.decode()
+    assert "Traffic Shifting applied" in applied.content.decode()
     vs = routing_object(east_cluster, shop, "virtualservices")
     dr = routing_object(east_cluster, shop, "destinationrules")
     assert vs is not None and dr is not None
@@ -194,3 +194,53 @@ def test_view_only_mode_disables_the_wizard_for_everyone(client, east_cluster, s
         {"weight-v1": "50", "weight-v2": "50", "action": "apply"},
     )
     assert answer.status_code == 403
+
+
+def test_fault_injection_and_timeouts_write_their_virtual_service_and_delete_removes_only_it(
+    client, east_cluster, shop
+):
+    login(client, east_cluster, "alice")
+    base = f"/services/east/{shop}/shop/wizards"
+    fault = {"abort-percent": "50", "abort-status": "503", "delay-percent": "0", "action": "apply"}
+    assert client.post(f"{base}/fault-injection/", fault).status_code == 200
+    vs = routing_object(east_cluster, shop, "virtualservices")
+    assert vs["metadata"]["labels"] == {"kiali_wizard": "fault_injection"}
+    assert vs["spec"]["http"][0]["fault"] == {
+        "abort": {"percentage": {"value": 50.0}, "httpStatus": 503}
+    }
+
+    nothing = {"timeout-seconds": "0", "retry-attempts": "0", "action": "preview"}
+    explained = client.post(f"{base}/request-timeouts/", nothing)
+    assert explained.status_code == 400 and "nothing to change" in explained.content.decode()
+    timeouts = {"timeout-seconds": "2", "retry-attempts": "3", "per-try-seconds": "0.5"}
+    assert (
+        client.post(f"{base}/request-timeouts/", {**timeouts, "action": "apply"}).status_code == 200
+    )
+    http = routing_object(east_cluster, shop, "virtualservices")["spec"]["http"][0]
+    assert (http["timeout"], http["retries"]) == ("2s", {"attempts": 3, "perTryTimeout": "0.5s"})
+    assert "fault" not in http  # a wizard's object is the wizard's: it is replaced whole
+
+    # a DestinationRule nobody's wizard made stays
+    foreign = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "DestinationRule",
+        "metadata": {"name": "shop", "namespace": shop},
+        "spec": {"host": f"shop.{shop}.svc.cluster.local"},
+    }
+    with east_cluster.api_client("admin") as api:
+        write_json(api, "east", "POST", f"{NETWORKING}/namespaces/{shop}/destinationrules", foreign)
+    confirm = client.get(f"{base}/delete-traffic-routing/").content.decode()
+    listed = confirm.split('id="wizard-doomed"', 1)[1].split("</ul>", 1)[0]
+    assert 'data-kind="VirtualService"' in listed and "DestinationRule" not in listed
+    deleted = client.post(f"{base}/delete-traffic-routing/", {"action": "apply"})
+    assert deleted.status_code == 200, deleted.content.decode()[:400]
+    assert routing_object(east_cluster, shop, "virtualservices") is None
+    assert routing_object(east_cluster, shop, "destinationrules") is not None
+    verbs = list(
+        ChangeRecord.objects.filter(namespace=shop).values_list("origin", "verb").order_by("id")
+    )
+    assert verbs == [
+        ("fault_injection", "create"),
+        ("request_timeouts", "replace"),
+        ("delete_traffic_routing", "delete"),
+    ]
