@@ -73,6 +73,18 @@ PERSONAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "eve": ("eve", ("outsiders",)),
 }
 
+# Writes only, at Metadata level (who, what, when; no bodies, so no Secret data): enough
+# to show which identity made a change, which is what the write path's tests ask of it.
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+"""
+
 READY_TIMEOUT_SECONDS = 120.0
 STOP_GRACE_SECONDS = 10.0
 LOG_TAIL_LINES = 30
@@ -132,6 +144,12 @@ class LocalCluster:
     _processes: list[subprocess.Popen[bytes]] = field(
         default_factory=list, repr=False, compare=False
     )
+
+    @property
+    def audit_log(self) -> Path:
+        """The API server's audit log: one JSON event per write (create, update, patch,
+        delete) with the identity that made it, as a real cluster's audit would show."""
+        return self.workdir / "audit.log"
 
     def kubeconfig(self, persona: str = "admin", *, token: str | None = None) -> dict[str, Any]:
         """A self-contained kubeconfig (CA embedded), so it works from any directory or host
@@ -265,6 +283,9 @@ def start_cluster(
             "--disable-admission-plugins=ServiceAccount",
             "--endpoint-reconciler-type=none",
             f"--egress-selector-config-file={files['egress']}",
+            f"--audit-policy-file={files['audit_policy']}",
+            f"--audit-log-path={workdir / 'audit.log'}",
+            "--audit-log-mode=blocking",
             "--profiling=false",
             *extra_args,
         ]
@@ -310,7 +331,9 @@ def _write_cluster_files(
         "sa_private": pki / "sa.key",
         "tokens": pki / "tokens.csv",
         "egress": workdir / "egress-selector.yaml",
+        "audit_policy": workdir / "audit-policy.yaml",
     }
+    _write(paths["audit_policy"], AUDIT_POLICY.encode())
     _write(paths["ca"], ca_cert.public_bytes(serialization.Encoding.PEM))
     _write(paths["serving_cert"], serving_cert.public_bytes(serialization.Encoding.PEM))
     _write(paths["serving_key"], _private_pem(serving_key), private=True)

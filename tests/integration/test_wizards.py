@@ -4,6 +4,7 @@ YAML, validation findings), the change itself, its audit record, and a stale pre
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -122,7 +123,21 @@ def test_a_user_with_routing_rights_previews_then_shifts_traffic_with_their_own_
         ("v1", {"version": "v1"}),
         ("v2", {"version": "v2"}),
     ]
-    # the audit trail names the user the console acted for
+    # the API server's own audit shows the writes were made as alice, not as the console
+    writes = [
+        event
+        for line in east_cluster.audit_log.read_text().splitlines()
+        if (event := json.loads(line))["objectRef"].get("namespace") == shop
+        and event["objectRef"].get("resource") in ("virtualservices", "destinationrules")
+        and event["verb"] == "create"
+        and "dryRun" not in event["requestURI"]
+        and event["stage"] == "ResponseComplete"
+    ]
+    assert sorted((e["objectRef"]["resource"], e["user"]["username"]) for e in writes) == [
+        ("destinationrules", "alice"),
+        ("virtualservices", "alice"),
+    ]
+    # the console's own audit trail names the user it acted for
     records = list(ChangeRecord.objects.filter(namespace=shop).order_by("kind"))
     assert [(r.user, r.kind, r.verb, r.succeeded) for r in records] == [
         ("alice", "DestinationRule", "create", True),
