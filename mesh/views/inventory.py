@@ -27,6 +27,7 @@ from mesh.inventory.listing import (
     filter_rows,
     namespace_rows,
 )
+from mesh.inventory.model import NamespaceInfo
 from mesh.inventory.summary import overview
 from mesh.views.common import REFRESH_CHOICES, refresh_of
 from mesh.views.graph_links import mini_graph
@@ -38,6 +39,8 @@ from mesh.views.inventory_data import (
     list_filters,
     load_inventory,
 )
+from mesh.views.namespace_actions import may_change_namespaces
+from mesh.writes.namespaces import ACTIONS, available_actions
 from validations.results import ConfigCounts, ConfigOverview, config_counts, service_statuses
 
 LIST_PAGES = {
@@ -136,6 +139,7 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
 
         rows.sort(key=by_config, reverse=filters.descending)
     page = paged(request, rows)
+    changeable = _changeable_clusters(request, {r.namespace.cluster for r in page.object_list})
     context = _common(request, data) | {
         "rows": rows,
         "page": page,
@@ -144,6 +148,7 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
                 row,
                 validation.counts.get((row.namespace.cluster, row.namespace.name), ConfigCounts()),
                 _config_note(validation, row.namespace.cluster),
+                _injection_actions(request, row.namespace, changeable),
             )
             for row in page.object_list
         ],
@@ -156,6 +161,24 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
         "validation": validation,
     }
     return render_page(request, "inventory/namespaces.html", context)
+
+
+def _changeable_clusters(request: MeshRequest, clusters: Iterable[str]) -> set[str]:
+    """Where this user may change namespaces (NA-01); asked once per cluster shown."""
+    if request.mesh.config.deployment.view_only_mode:
+        return set()
+    return {c for c in clusters if may_change_namespaces(request, c)}
+
+
+def _injection_actions(
+    request: MeshRequest, ns: NamespaceInfo, changeable: set[str]
+) -> list[tuple[str, str]]:
+    """A row's injection actions: none for control planes or where the user may not act."""
+    if ns.is_control_plane or ns.cluster not in changeable:
+        return []
+    names = request.mesh.config.istio_labels
+    found = available_actions(ns.labels, names.injection_label_name, names.injection_label_rev)
+    return [(action, ACTIONS[action]) for action in found]
 
 
 @require_GET

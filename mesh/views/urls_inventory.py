@@ -3,7 +3,7 @@
 from django.urls import URLPattern, path
 
 from mesh.api import inventory as api
-from mesh.views import detail, insights, wizards
+from mesh.views import detail, insights, namespace_actions, wizards
 from mesh.views import inventory as pages
 
 urlpatterns: list[URLPattern] = [
@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern] = [
     path("overview/insights/", insights.overview_insights, name="overview_insights"),
     path("namespaces/", pages.namespaces_page, name="namespaces"),
     path("namespaces/<str:namespace>/", pages.namespace_page, name="namespace"),
+    path(
+        "namespaces/<str:namespace>/injection/",
+        namespace_actions.injection_action,
+        name="namespace_injection",
+    ),
     path("applications/", pages.applications_page, name="applications"),
     path("workloads/", pages.workloads_page, name="workloads"),
     path("services/", pages.services_page, name="services"),
