@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from mesh.views.config_edit import istio_config_edit
 from validations import views
 
 urlpatterns = [
@@ -10,5 +11,10 @@ urlpatterns = [
         "istio/<str:cluster>/<str:namespace>/<str:kind>/<str:name>/",
         views.istio_config_detail,
         name="istio_config_detail",
+    ),
+    path(
+        "istio/<str:cluster>/<str:namespace>/<str:kind>/<str:name>/edit/",
+        istio_config_edit,
+        name="istio_config_edit",
     ),
 ]

@@ -38,9 +38,11 @@ class FindingsDiff:
         return any(f.severity == "error" for f in self.added)
 
 
-def _key(doc: dict[str, Any]) -> tuple[str, str, str]:
+def _key(doc: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The API group is part of the key: Istio's Gateway and Gateway API's share a kind."""
     meta = doc.get("metadata") or {}
-    return (str(doc.get("kind")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    return (group, str(doc.get("kind")), str(meta.get("namespace", "")), str(meta.get("name", "")))
 
 
 def _findings(records: list[ObjectValidation]) -> set[FindingChange]:

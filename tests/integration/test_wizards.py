@@ -4,6 +4,7 @@ YAML, validation findings), the change itself, its audit record, and a stale pre
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -259,3 +260,78 @@ def test_fault_injection_and_timeouts_write_their_virtual_service_and_delete_rem
         ("request_timeouts", "replace"),
         ("delete_traffic_routing", "delete"),
     ]
+
+
+def test_a_yaml_edit_is_saved_and_one_on_a_stale_version_shows_the_other_change(
+    client, east_cluster, shop
+):
+    login(client, east_cluster, "alice")
+    base = f"/services/east/{shop}/shop/wizards"
+    assert (
+        client.post(
+            f"{base}/traffic-shifting/", {"weight-v1": "100", "weight-v2": "0", "action": "apply"}
+        ).status_code
+        == 200
+    )
+    url = f"/istio/east/{shop}/VirtualService/shop/edit/"
+    page = client.get(url).content.decode()
+    assert "kiali_wizard: traffic_shifting" in page and "managedFields" not in page
+    version = re.search(r'name="resource_version" value="(\d+)"', page).group(1)
+    text = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1)
+    text = html.unescape(text)
+    assert "weight: 100" in text
+    edited = text.replace("weight: 100", "weight: 90  # canary next")
+
+    broken = client.post(
+        url, {"text": "spec: [unclosed", "resource_version": version, "action": "preview"}
+    )
+    assert (
+        broken.status_code == 400 and "The YAML cannot be read: line 1" in broken.content.decode()
+    )
+    renamed = client.post(
+        url,
+        {
+            "text": text.replace("name: shop", "name: other", 1),
+            "resource_version": version,
+            "action": "save",
+        },
+    )
+    assert renamed.status_code == 400 and "cannot be changed here" in renamed.content.decode()
+
+    preview = client.post(url, {"text": edited, "resource_version": version, "action": "preview"})
+    assert 'data-ok="yes"' in preview.content.decode()  # the dry run took it
+    assert "# canary next" in preview.content.decode()  # the user's comment is kept in the editor
+
+    # someone else changes it meanwhile: the save is refused and their change is shown
+    vs = routing_object(east_cluster, shop, "virtualservices")
+    vs["metadata"].setdefault("labels", {})["owner"] = "someone-else"
+    with east_cluster.api_client("admin") as api:
+        write_json(api, "east", "PUT", f"{NETWORKING}/namespaces/{shop}/virtualservices/shop", vs)
+    stale = client.post(url, {"text": edited, "resource_version": version, "action": "save"})
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert "Someone changed this object" in body and "owner: someone-else" in body
+    assert (
+        routing_object(east_cluster, shop, "virtualservices")["metadata"]["labels"]["owner"]
+        == "someone-else"
+    )
+
+    fresh = client.get(url).content.decode()
+    version = re.search(r'name="resource_version" value="(\d+)"', fresh).group(1)
+    saved = client.post(url, {"text": edited, "resource_version": version, "action": "save"})
+    assert saved.status_code == 302
+    routes = routing_object(east_cluster, shop, "virtualservices")["spec"]["http"][0]["route"]
+    assert routes[0]["weight"] == 90
+
+    unconfirmed = client.post(url, {"action": "delete"})
+    assert unconfirmed.status_code == 400
+    deleted = client.post(url, {"action": "delete", "confirm": "yes"})
+    assert (
+        deleted.status_code == 302 and routing_object(east_cluster, shop, "virtualservices") is None
+    )
+    origins = set(
+        ChangeRecord.objects.filter(namespace=shop, origin="yaml_editor").values_list(
+            "verb", "succeeded"
+        )
+    )
+    assert origins == {("replace", False), ("replace", True), ("delete", True)}
