@@ -42,6 +42,16 @@ def test_while_prometheus_hangs_the_graph_shows_its_last_drawing_and_lists_still
         },
     )
     graph_url = f"{live_server.url}/graph/?namespaces=ecommerce&duration=60&graphType=workload"
+    # The graph's own answer decides, not a query standing in for it: ask the API until the
+    # 60 s workload graph has ecommerce's nodes (a fresh Prometheus needs two scrapes of
+    # them), then draw the page from a clean slate.
+    api = f"{live_server.url}/api/namespaces/graph?namespaces=ecommerce&duration=60s&graphType=workload"
+    wait_for(
+        lambda: page.request.get(api).json().get("elements", {}).get("nodes"),
+        "ecommerce's 60 s workload graph to have nodes",
+        within=60,
+    )
+    SAME_GRAPHS.clear()
     page.goto(graph_url)
     page.wait_for_selector('#graph-canvas[data-state]:not([data-state="loading"])')
     state = page.locator("#graph-canvas").get_attribute("data-state")
