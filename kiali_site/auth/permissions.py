@@ -3,12 +3,17 @@
 Pages call `can()` before offering a write control. The answer is a SelfSubjectAccessReview
 made with the user's token (the console's own in anonymous mode, where writes are the
 console's), so the cluster's RBAC is the only judge; view_only_mode turns every answer
-into no without asking. Answers are kept for the request only, as upstream does.
+into no without asking. Answers are kept for the request, and for ANSWER_SECONDS per
+identity (a page that refreshes every 10 s does not ask again each time); a failed check
+is not kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+
+from django.core.cache import cache
 
 from kiali_site.context import MeshRequest, NoClusterSession
 from mesh.clusters.access import KubeconfigError
@@ -18,6 +23,7 @@ from mesh.kube.errors import KubeError
 log = logging.getLogger(__name__)
 
 REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+ANSWER_SECONDS = 30
 
 
 def can(
@@ -32,8 +38,18 @@ def can(
         return answers[key]
     allowed = False
     try:
-        access = mesh.registry.access.get(cluster)
         token = mesh.token_for(cluster)
+    except NoClusterSession:
+        answers[key] = False
+        return False
+    identity = hashlib.sha256((token or "console").encode()).hexdigest()[:24]
+    cache_key = "can:" + hashlib.sha256("\x00".join((identity, *key)).encode()).hexdigest()
+    kept = cache.get(cache_key)
+    if kept is not None:
+        answers[key] = bool(kept)
+        return bool(kept)
+    try:
+        access = mesh.registry.access.get(cluster)
         if access is not None:
             client = access.service_client() if token is None else access.user_client(token)
             body = {
@@ -50,6 +66,7 @@ def can(
             }
             answer = post_json(client, cluster, REVIEW_PATH, body)
             allowed = bool((answer.get("status") or {}).get("allowed"))
+            cache.set(cache_key, allowed, ANSWER_SECONDS)
     except NoClusterSession:
         allowed = False
     except (KubeError, KubeconfigError) as exc:

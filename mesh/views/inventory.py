@@ -29,6 +29,7 @@ from mesh.inventory.listing import (
 )
 from mesh.inventory.model import NamespaceInfo
 from mesh.inventory.summary import overview
+from mesh.kube.access import cluster_state
 from mesh.views.common import REFRESH_CHOICES, refresh_of
 from mesh.views.graph_links import mini_graph
 from mesh.views.inventory_data import (
@@ -122,6 +123,8 @@ def overview_page(request: MeshRequest) -> HttpResponse:
 @require_GET
 @scoped_page(NAMESPACES, CLUSTER, REFRESH)
 def namespaces_page(request: MeshRequest) -> HttpResponse:
+    # Asked first: a cluster found down by these checks is then marked in the rows below.
+    changeable = _changeable_clusters(request)
     data = load_inventory(request)
     filters = list_filters(request)
     root = request.mesh.config.external_services.istio.root_namespace
@@ -139,7 +142,6 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
 
         rows.sort(key=by_config, reverse=filters.descending)
     page = paged(request, rows)
-    changeable = _changeable_clusters(request, {r.namespace.cluster for r in page.object_list})
     context = _common(request, data) | {
         "rows": rows,
         "page": page,
@@ -163,10 +165,16 @@ def namespaces_page(request: MeshRequest) -> HttpResponse:
     return render_page(request, "inventory/namespaces.html", context)
 
 
-def _changeable_clusters(request: MeshRequest, clusters: Iterable[str]) -> set[str]:
-    """Where this user may change namespaces (NA-01); asked once per cluster shown."""
+def _changeable_clusters(request: MeshRequest) -> set[str]:
+    """Where this user may change namespaces (NA-01): asked of each cluster not known to be
+    down (a cluster that is gets no write controls, and no wait)."""
     if request.mesh.config.deployment.view_only_mode:
         return set()
+    clusters = [
+        info.name
+        for info in request.mesh.registry.clusters
+        if info.accessible and info.reachable and cluster_state(info.name).outage is None
+    ]
     return {c for c in clusters if may_change_namespaces(request, c)}
 
 
