@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.plugins.auth",
     "tests.plugins.auth_peers",
     "tests.plugins.image",
+    "tests.plugins.routing",
 ]
 
 

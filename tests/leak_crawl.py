@@ -25,9 +25,12 @@ NOISE = ("sort=", "order=", "dir=", "page=", "duration=", "refresh=", "rangeDura
 # Names that are ordinary words in the console's own chrome and in labels
 # (`kubernetes.io/metadata.name`): scanned only as namespace/name.
 GENERIC = {"default", "kubernetes", "details", "kiali"}
-# An Istio config page shows the persona's own object as written; what its spec names
-# (a host in another namespace) is theirs to read. Everything around it is scanned.
-OWN_YAML = re.compile(r'<td class="console-yaml-text"><pre>.*?</pre></td>', re.S)
+# An Istio config page and its editor show the persona's own object as written; what its
+# spec names (a host in another namespace) is theirs to read. Everything around it is scanned.
+OWN_YAML = re.compile(
+    r'<td class="console-yaml-text"><pre>.*?</pre></td>|<textarea id="edit-text"[^>]*>.*?</textarea>',
+    re.S,
+)
 
 PROBE = {
     "apiVersion": "networking.istio.io/v1beta1",

@@ -90,13 +90,16 @@ def istio_config_edit(
         "name": name,
         "detail_url": detail_url,
     }
+    # Read as the pages read (the console's account, for a namespace the user may see:
+    # users often hold no read grant on Istio's kinds); written as the user.
+    reader = access.service_client()
     try:
-        resources = discover_resources(KubeReader(client, cluster))
+        resources = discover_resources(KubeReader(reader, cluster))
         resource = resources.get(kind)
         if resource is None:
             raise Http404(f"Cluster {cluster} does not serve {kind}.")
         collection = collection_path(resource, namespace)
-        current = get_json(client, cluster, f"{collection}/{name}")
+        current = get_json(reader, cluster, f"{collection}/{name}")
     except (KubeError, KubeconfigError) as exc:
         return render_page(
             request, TEMPLATE, context | {"error": getattr(exc, "message", str(exc))}, status=503

@@ -49,7 +49,7 @@ def injection_action(request: MeshRequest, namespace: str) -> HttpResponse:
     names = mesh.config.istio_labels
     path = f"/api/v1/namespaces/{namespace}"
     try:
-        current = get_json(client, cluster, path)
+        current = get_json(access.service_client(), cluster, path)  # read as pages read
     except (KubeError, KubeconfigError) as exc:
         messages.error(
             request, f"Namespace {namespace} could not be read: {getattr(exc, 'message', exc)}"

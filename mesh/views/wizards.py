@@ -316,10 +316,13 @@ def service_wizard_page(
 
     token = mesh.token_for(cluster)
     client = access.user_client(token) if token is not None else access.service_client()
+    # Read as the pages read (the console's account; users often hold no read grant on
+    # Istio's kinds); written as the user.
+    reader = access.service_client()
     if chosen.verb == "delete" and permission.allowed and request.method != "POST":
         try:  # the confirmation lists exactly what would go
-            resources = discover_resources(KubeReader(client, cluster))
-            context["doomed"] = wizard_objects(client, cluster, resources, namespace, name)
+            resources = discover_resources(KubeReader(reader, cluster))
+            context["doomed"] = wizard_objects(reader, cluster, resources, namespace, name)
         except (KubeError, KubeconfigError) as exc:
             context["error"] = getattr(exc, "message", str(exc))
     if request.method != "POST":
@@ -328,7 +331,7 @@ def service_wizard_page(
         return render_page(request, TEMPLATE, context | {"error": permission.reason}, status=403)
 
     try:
-        resources = discover_resources(KubeReader(client, cluster))
+        resources = discover_resources(KubeReader(reader, cluster))
         network = resources.get("VirtualService")
         if network is None or "DestinationRule" not in resources:
             raise WizardError(f"Cluster {cluster} does not serve Istio's networking API.")
@@ -341,11 +344,11 @@ def service_wizard_page(
             "label_key": label_key or "version",
             "resources": resources,
         }
-        documents = _wizard_documents(chosen, form, target, client, cluster)
+        documents = _wizard_documents(chosen, form, target, reader, cluster)
         if chosen.verb == "delete" and not documents:
             raise WizardError("This service has no routing made by a wizard: nothing to delete.")
         planned = plan(
-            client,
+            reader,
             cluster,
             resources,
             documents,

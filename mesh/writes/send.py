@@ -62,7 +62,8 @@ def plan(
     *,
     delete: bool = False,
 ) -> list[PlannedWrite]:
-    """`seen_versions`: the resourceVersion each object had when the user previewed the
+    """`client` reads the objects as they are (the console's account, as pages read);
+    `seen_versions`: the resourceVersion each object had when the user previewed the
     change ("" for one that did not exist); a replacement is made against that version."""
     planned = []
     for doc in documents:

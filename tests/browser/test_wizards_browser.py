@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_wizards import routing_object, shop  # noqa: F401 - the fixture
 from tests.plugins.browser import screenshot
+from tests.plugins.routing import routing_object
 
 pytestmark = [
     pytest.mark.browser,
@@ -15,7 +15,7 @@ pytestmark = [
 pytest_plugins = ["tests.plugins.demo"]
 
 
-def test_shift_seventy_thirty_from_the_service_page(page, live_server, east_cluster, shop):  # noqa: F811
+def test_shift_seventy_thirty_from_the_service_page(page, live_server, east_cluster, shop):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/login/?next=/services/east/{shop}/shop/")
     page.fill("input[name=token]", east_cluster.tokens["alice"])
@@ -45,3 +45,68 @@ def test_shift_seventy_thirty_from_the_service_page(page, live_server, east_clus
     listed = page.locator("#wizard-doomed li").all_inner_texts()
     assert [text.split()[0] for text in listed] == ["VirtualService", "DestinationRule"]
     screenshot(page, "wizard-delete-traffic-routing")
+
+
+def test_edit_a_virtual_service_and_meet_someone_elses_change(
+    page, live_server, east_cluster, shop
+):
+    from mesh.kube.access import write_json
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/login/?next=/services/east/{shop}/shop/wizards/traffic-shifting/")
+    page.fill("input[name=token]", east_cluster.tokens["alice"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/traffic-shifting/")
+    page.fill('input[name="weight-v1"]', "100")
+    page.fill('input[name="weight-v2"]', "0")
+    page.click("#wizard-preview-button")
+    page.click("#wizard-apply")
+    page.wait_for_selector("#wizard-result")
+
+    page.goto(f"{live_server.url}/istio/east/{shop}/VirtualService/shop/")
+    page.click("#edit-yaml")
+    page.wait_for_url("**/edit/")
+    text = page.input_value("#edit-text")
+    page.fill("#edit-text", text.replace("weight: 100", "weight: 90  # canary next"))
+    page.click("#edit-preview-button")
+    page.wait_for_selector("#edit-preview")
+    assert page.locator("#edit-dry-run").get_attribute("data-ok") == "yes"
+    assert "# canary next" in page.input_value("#edit-text")
+    screenshot(page, "istio-config-edit-preview")
+
+    vs = routing_object(east_cluster, shop, "virtualservices")
+    vs["metadata"]["labels"]["owner"] = "someone-else"
+    path = f"/apis/networking.istio.io/v1/namespaces/{shop}/virtualservices/shop"
+    with east_cluster.api_client("admin") as api:
+        write_json(api, "east", "PUT", path, vs)
+    page.click("#edit-save")
+    page.wait_for_selector("#edit-conflict")
+    assert "owner: someone-else" in page.locator("#edit-conflict-diff").inner_text()
+    screenshot(page, "istio-config-edit-conflict")
+
+
+def test_the_namespaces_row_menu_turns_injection_on(
+    page, live_server, east_cluster, demo_mesh, fresh_namespace, console_on
+):
+    from django.core.cache import cache
+
+    from mesh.inventory.store import read_snapshot
+
+    cache.clear()
+    namespace = fresh_namespace(east_cluster, "menu")
+    config = console_on(east_cluster, config={"auth": {"strategy": "token"}})
+    with east_cluster.api_client("kiali") as client:
+        read_snapshot(client, "east", config)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(
+        f"{live_server.url}/login/?next=/namespaces/%3Fnamespaces%3D{namespace}%26clusterName%3Deast"
+    )
+    page.fill("input[name=token]", east_cluster.tokens["admin"])
+    page.click("button[type=submit]")
+    page.wait_for_selector(f'[data-actions-for="{namespace}"]')
+    page.click(f'[data-actions-for="{namespace}"] summary')
+    screenshot(page, "namespaces-row-actions")
+    page.click(f'[data-actions-for="{namespace}"] [data-action="enable"]')
+    page.wait_for_selector('#messages [data-level="success"]')
+    assert "Enable Auto Injection" in page.locator("#messages").inner_text()
+    screenshot(page, "namespaces-injection-enabled")
