@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugins.browser import screenshot
+from tests.plugins.browser import log_in_with_token, screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -125,9 +125,7 @@ def test_a_namespace_viewer_sees_the_mesh_without_what_they_cannot_read(
             "external_services": {"prometheus": {"url": prometheus_server.url}},
         },
     )
-    page.goto(f"{live_server.url}/login/?next=/mesh/")
-    page.fill("input[name=token]", east_cluster.tokens["bob"])
-    page.click("button[type=submit]")
+    log_in_with_token(page, live_server.url, east_cluster.tokens["bob"], "/mesh/")
     page.wait_for_url("**/mesh/")
     west = page.locator('#clusters tr[data-cluster="west"]').inner_text()
     assert "no access" in west and "127.0.0.1" not in west

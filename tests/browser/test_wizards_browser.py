@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugins.browser import screenshot
+from tests.plugins.browser import log_in_with_token, screenshot
 from tests.plugins.routing import routing_object
 
 pytestmark = [
@@ -17,9 +17,9 @@ pytest_plugins = ["tests.plugins.demo"]
 
 def test_shift_seventy_thirty_from_the_service_page(page, live_server, east_cluster, shop):
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/login/?next=/services/east/{shop}/shop/")
-    page.fill("input[name=token]", east_cluster.tokens["alice"])
-    page.click("button[type=submit]")
+    log_in_with_token(
+        page, live_server.url, east_cluster.tokens["alice"], f"/services/east/{shop}/shop/"
+    )
     page.wait_for_url(f"**/services/east/{shop}/shop/**")
     page.click("#detail-actions summary")
     page.click("#action-traffic-shifting")
@@ -53,9 +53,8 @@ def test_edit_a_virtual_service_and_meet_someone_elses_change(
     from mesh.kube.access import write_json
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/login/?next=/services/east/{shop}/shop/wizards/traffic-shifting/")
-    page.fill("input[name=token]", east_cluster.tokens["alice"])
-    page.click("button[type=submit]")
+    wizard = f"/services/east/{shop}/shop/wizards/traffic-shifting/"
+    log_in_with_token(page, live_server.url, east_cluster.tokens["alice"], wizard)
     page.wait_for_url("**/traffic-shifting/")
     page.fill('input[name="weight-v1"]', "100")
     page.fill('input[name="weight-v2"]', "0")
@@ -98,11 +97,8 @@ def test_the_namespaces_row_menu_turns_injection_on(
     with east_cluster.api_client("kiali") as client:
         read_snapshot(client, "east", config)
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(
-        f"{live_server.url}/login/?next=/namespaces/%3Fnamespaces%3D{namespace}%26clusterName%3Deast"
-    )
-    page.fill("input[name=token]", east_cluster.tokens["admin"])
-    page.click("button[type=submit]")
+    listed = f"/namespaces/?namespaces={namespace}&clusterName=east"
+    log_in_with_token(page, live_server.url, east_cluster.tokens["admin"], listed)
     page.wait_for_selector(f'[data-actions-for="{namespace}"]')
     page.click(f'[data-actions-for="{namespace}"] summary')
     screenshot(page, "namespaces-row-actions")

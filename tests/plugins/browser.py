@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -60,3 +62,10 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def log_in_with_token(page: Any, base_url: str, token: str, next_path: str) -> None:
+    """The token strategy's login form, sent to land on `next_path` (a path with its query)."""
+    page.goto(f"{base_url}/login/?next={quote(next_path, safe='/')}")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit]")
