@@ -18,6 +18,7 @@ from kiali_site.scope_memory import CLUSTER, NAMESPACES, scoped_page
 from kiali_site.sorting import sort_links
 from mesh.clusters.access import KubeconfigError
 from mesh.kube.errors import KubeError
+from mesh.models import ChangeRecord
 from mesh.viewer import Viewer
 from validations.engine import listed_with_config, severity_of
 from validations.live import validate_cluster
@@ -30,6 +31,7 @@ from validations.yamlpaths import pathed_yaml
 CONFIG_KINDS = (*ISTIO_KINDS, *GATEWAY_API_KINDS)
 # Services are listed too when a check found something on them (engine.listed_with_config).
 LISTED_KINDS = (*CONFIG_KINDS, "Service")
+HISTORY_SHOWN = 20  # the latest changes the console made to the object; the admin has all
 STATUSES = ("valid", "warning", "error")
 SORTS = ("kind", "name", "namespace", "cluster", "validation")
 
@@ -251,5 +253,9 @@ def istio_config_detail(
         "referenced_by": _links(cluster, back, viewer),
         "conflicts": _links(cluster, conflicts, viewer),
         "multi_cluster": registry.is_multi_cluster,
+        # issue 19's audit trail, for this object: the namespace is the user's to read
+        "history": ChangeRecord.objects.filter(
+            cluster=cluster, namespace=namespace, kind=document.get("kind", ""), name=name
+        )[:HISTORY_SHOWN],
     }
     return render_page(request, "validations/detail.html", context)

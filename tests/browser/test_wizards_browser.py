@@ -63,6 +63,9 @@ def test_edit_a_virtual_service_and_meet_someone_elses_change(
     page.wait_for_selector("#wizard-result")
 
     page.goto(f"{live_server.url}/istio/east/{shop}/VirtualService/shop/")
+    assert page.locator('#history li[data-user="alice"][data-verb="create"]').count() == 1
+    page.click("#history summary")
+    screenshot(page, "istio-config-history")
     page.click("#edit-yaml")
     page.wait_for_url("**/edit/")
     text = page.input_value("#edit-text")

@@ -65,6 +65,11 @@ def test_a_user_with_routing_rights_previews_then_shifts_traffic_with_their_own_
         ("destinationrules", "alice"),
         ("virtualservices", "alice"),
     ]
+    # the object's page shows its history
+    history = client.get(f"/istio/east/{shop}/VirtualService/shop/").content.decode()
+    entry = history.split('id="history"', 1)[1]
+    assert 'data-verb="create" data-user="alice" data-ok="yes"' in entry
+    assert "traffic_shifting" in entry and "weight: 50" in entry
     # the console's own audit trail names the user it acted for
     records = list(ChangeRecord.objects.filter(namespace=shop).order_by("kind"))
     assert [(r.user, r.kind, r.verb, r.succeeded) for r in records] == [
