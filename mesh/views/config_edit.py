@@ -8,7 +8,6 @@ console's validations on the mesh as it would be. Deleting asks for a confirmati
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from django.contrib import messages
@@ -23,10 +22,10 @@ from kiali_site.rendering import render_page
 from mesh.clusters.access import KubeconfigError
 from mesh.kube.access import get_json
 from mesh.kube.errors import KubeError
-from mesh.models import ChangeRecord
+from mesh.writes.audit import record, text_diff
 from mesh.writes.editing import EditError, editable_text, parsed_edit
 from mesh.writes.preview import findings_diff
-from mesh.writes.send import PlannedWrite, WriteOutcome, collection_path, send
+from mesh.writes.send import PlannedWrite, collection_path, send
 from validations.live import KubeReader, Resource, discover_resources, gather
 from validations.views import CONFIG_KINDS
 
@@ -48,27 +47,6 @@ def edit_permission(
         else f"You may not update {resource.plural} in namespace {namespace} of {cluster}."
     )
     return update, delete, reason
-
-
-def _record(
-    request: MeshRequest, cluster: str, outcome: WriteOutcome, before: str, after: str
-) -> None:
-    ChangeRecord.objects.create(
-        user=request.mesh.username or "the console (anonymous access)",
-        cluster=cluster,
-        namespace=outcome.write.namespace,
-        kind=outcome.write.kind,
-        name=outcome.write.name,
-        verb=outcome.write.verb,
-        origin=ORIGIN,
-        diff="\n".join(
-            difflib.unified_diff(
-                before.splitlines(), after.splitlines(), "before", "after", lineterm=""
-            )
-        ),
-        succeeded=outcome.ok,
-        answer=outcome.message,
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -143,7 +121,7 @@ def istio_config_edit(
             )
         write = PlannedWrite(resource.kind, namespace, name, "delete", collection, None, current)
         outcome = send(client, cluster, [write], dry_run=False, acting_as_user=acting_as_user)[0]
-        _record(request, cluster, outcome, current_text, "")
+        record(mesh.username, cluster, ORIGIN, [(outcome, text_diff(current_text, ""))])
         if outcome.ok:
             messages.success(request, f"{kind} {namespace}/{name} deleted.")
             return HttpResponseRedirect(
@@ -166,25 +144,19 @@ def istio_config_edit(
     write = PlannedWrite(resource.kind, namespace, name, "replace", collection, edited, current)
     if action == "save":
         outcome = send(client, cluster, [write], dry_run=False, acting_as_user=acting_as_user)[0]
-        _record(request, cluster, outcome, current_text, text)
+        record(mesh.username, cluster, ORIGIN, [(outcome, text_diff(current_text, text))])
         if outcome.ok:
             messages.success(request, f"{kind} {namespace}/{name} saved.")
             return HttpResponseRedirect(detail_url)
         if outcome.status == 409:
-            diff = difflib.unified_diff(
-                text.splitlines(),
-                current_text.splitlines(),
-                "yours",
-                "theirs (now stored)",
-                lineterm="",
-            )
+            diff = text_diff(text, current_text, names=("yours", "theirs (now stored)"))
             return render_page(
                 request,
                 TEMPLATE,
                 context
                 | {
                     "error": outcome.message,
-                    "conflict": "\n".join(diff),
+                    "conflict": diff,
                     "theirs": current_text,
                     "their_version": current_version,
                 },

@@ -15,7 +15,7 @@ from kiali_site.context import MeshRequest
 from mesh.clusters.access import KubeconfigError
 from mesh.kube.access import get_json
 from mesh.kube.errors import KubeError
-from mesh.models import ChangeRecord
+from mesh.writes.audit import record
 from mesh.writes.namespaces import ACTIONS, injection_labels
 from mesh.writes.send import PlannedWrite, send
 
@@ -73,18 +73,8 @@ def injection_action(request: MeshRequest, namespace: str) -> HttpResponse:
     if outcomes[0].ok:
         outcomes = send(client, cluster, [write], dry_run=False, acting_as_user=acting_as_user)
     outcome = outcomes[0]
-    ChangeRecord.objects.create(
-        user=mesh.username or "the console (anonymous access)",
-        cluster=cluster,
-        namespace=namespace,
-        kind="Namespace",
-        name=namespace,
-        verb="replace",
-        origin=ORIGIN,
-        diff=f"labels: {current['metadata'].get('labels') or {}} -> {labels}",
-        succeeded=outcome.ok,
-        answer=outcome.message,
-    )
+    before = current["metadata"].get("labels") or {}
+    record(mesh.username, cluster, ORIGIN, [(outcome, f"labels: {before} -> {labels}")])
     if outcome.ok:
         messages.success(request, f"{ACTIONS[action]}: namespace {namespace} in {cluster} updated.")
         from mesh.inventory.tasks import refresh_snapshots

@@ -10,7 +10,6 @@ asked of the cluster itself (SelfSubjectAccessReview, kiali_site.auth.permission
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +30,9 @@ from mesh.inventory.model import Service
 from mesh.inventory.store import snapshot_for
 from mesh.kube.access import get_json
 from mesh.kube.errors import KubeError
-from mesh.models import ChangeRecord
+from mesh.writes.audit import record, text_diff
 from mesh.writes.preview import FindingsDiff, findings_diff
-from mesh.writes.send import PlannedWrite, WriteOutcome, collection_path, plan, send
+from mesh.writes.send import PlannedWrite, collection_path, plan, send
 from mesh.writes.traffic import (
     FAULT_INJECTION,
     NETWORKING,
@@ -181,30 +180,7 @@ def _yaml(doc: dict[str, Any] | None) -> str:
 
 
 def _diff(write: PlannedWrite) -> str:
-    before, after = _yaml(write.before), _yaml(write.body)
-    lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), "before", "after", lineterm=""
-    )
-    return "\n".join(lines)
-
-
-def _record(request: MeshRequest, cluster: str, outcomes: list[WriteOutcome], origin: str) -> None:
-    user = request.mesh.username or "the console (anonymous access)"
-    ChangeRecord.objects.bulk_create(
-        ChangeRecord(
-            user=user,
-            cluster=cluster,
-            namespace=o.write.namespace,
-            kind=o.write.kind,
-            name=o.write.name,
-            verb=o.write.verb,
-            origin=origin,
-            diff=_diff(o.write),
-            succeeded=o.ok,
-            answer=o.message,
-        )
-        for o in outcomes
-    )
+    return text_diff(_yaml(write.before), _yaml(write.body))
 
 
 def _reread() -> None:
@@ -374,7 +350,8 @@ def service_wizard_page(
             request, context, cluster, client, planned, documents, acting_as_user, deleted
         )
     outcomes = send(client, cluster, planned, dry_run=False, acting_as_user=acting_as_user)
-    _record(request, cluster, outcomes, chosen.label or "delete_traffic_routing")
+    origin = chosen.label or "delete_traffic_routing"
+    record(mesh.username, cluster, origin, ((o, _diff(o.write)) for o in outcomes))
     _reread()
     refused = [o.status or 503 for o in outcomes if not o.ok]
     return render_page(
